@@ -1,0 +1,51 @@
+#pragma once
+// Shared pieces of the command-line front end: exit codes, the terminal progress line, loading
+// a checkpoint together with its data set.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/data/dataset.h"
+#include "core/io/checkpoint.h"
+#include "core/train/snapshot.h"
+
+namespace vae::cli {
+
+// Exit codes: 0 success, 1 the work failed (bad file, NaN, I/O), 2 the request was wrong
+// (unknown option, impossible settings).
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Runs `body`, turning every error into a message on stderr and an exit code.
+int guarded(const char* command, const std::function<int()>& body);
+
+// A one-line progress display on stderr: redrawn in place on a terminal, a line every few
+// seconds otherwise (logs, CI).
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string label);
+  void update(double fraction, const std::string& detail, double eta_seconds);
+  void finish(const std::string& detail);
+  // Writes a message on its own line without breaking the progress display.
+  void note(const std::string& text);
+
+ private:
+  std::string label_;
+  bool tty_;
+  double last_draw_ = -1e9;
+  std::size_t last_width_ = 0;
+};
+
+std::string format_duration(double seconds);
+
+struct LoadedModel {
+  Checkpoint checkpoint;
+  std::shared_ptr<const Dataset> data;  // null unless asked for
+};
+// Loads a checkpoint and, when `need_data`, the data set: `data_spec` when given, else the one
+// the model was trained on. Warns on stderr when the data differ from the training data.
+LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data);
+
+std::shared_ptr<const Dataset> load_data_with_message(const std::string& spec);
+
+}  // namespace vae::cli

@@ -1,0 +1,29 @@
+#pragma once
+// Entry point of the explorer window; the CLI front end (app/main.cpp) calls it.
+#include <string>
+#include <vector>
+
+#include "core/model/config.h"
+
+namespace vae::gui {
+
+struct GuiOptions {
+  std::string data_spec = "fashion-mnist";  // as the CLI's --data
+  std::string load_path;                    // --load FILE: open a checkpoint, do not train
+  std::string screenshot_path;              // --screenshot FILE: render `frames` frames, save, exit 0
+  int frames = 0;                           // --frames N
+  std::string layout_json_path;             // --layout-json FILE
+  int width = 1280;
+  int height = 800;
+  bool autostart = true;                    // start training at launch when nothing is loaded
+  // --drop FILE (repeatable): handled after the first frame exactly like a file dropped on the
+  // window; lets tests exercise drag-and-drop, which xdotool cannot perform.
+  std::vector<std::string> drop_paths;
+  ModelConfig model;                        // the reference model by default
+  TrainConfig train;
+};
+
+// Returns the process exit code. Never throws.
+int run(const GuiOptions& options);
+
+}  // namespace vae::gui

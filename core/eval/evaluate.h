@@ -1,0 +1,41 @@
+#pragma once
+// Evaluation of a model on a split: -ELBO with its parts, the importance-sampled
+// log-likelihood (Burda et al. 2016), per-dimension KL, active units, per-example scores.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/data/dataset.h"
+
+namespace vae {
+
+class ModelState;
+
+struct EvalOptions {
+  std::size_t limit = 0;     // evaluate the first `limit` examples; 0 = all
+  int iw_samples = 0;        // k for log p(x) ~ log mean_k p(x, z_k) / q(z_k | x); 0 = skip
+  int batch_size = 500;
+  std::uint64_t seed = 1;
+  bool per_example = false;  // keep each example's -ELBO (outlier scores)
+  std::function<void(double fraction)> progress;  // called between batches
+  const std::atomic<bool>* cancel = nullptr;      // checked between batches
+};
+
+struct EvalResult {
+  std::size_t n = 0;
+  double neg_elbo = 0;  // per example, nats
+  double recon = 0;
+  double kl = 0;
+  double nll_is = 0;    // valid when iw_samples > 0
+  int iw_samples = 0;
+  int active_units = 0;  // dimensions with Cov_x(E_q[z_d]) > 0.01
+  std::vector<double> kl_per_dim;
+  std::vector<double> mean_variance_per_dim;  // Cov_x(E_q[z_d]), the activity statistic
+  std::vector<float> per_example_neg_elbo;    // when asked for
+};
+
+// Throws ConfigError if the model's image shape does not match the data.
+EvalResult evaluate(const ModelState& model, const Dataset& data, const Split& split, const EvalOptions& options);
+
+}  // namespace vae

@@ -1,0 +1,271 @@
+// Checkpoint file layout (little-endian):
+//   "VAEXCKPT" | u32 format version | u64 n | n bytes of JSON | u64 m | m bytes of blobs | u32 CRC-32
+// The JSON holds settings, counters, history and a table of blobs (weights as raw float32,
+// LibTorch's serialized Adam state, the generator state). The CRC covers everything before it.
+#include "core/io/checkpoint.h"
+
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/io/export.h"
+#include "core/model/vae.h"
+
+namespace vae {
+using nlohmann::json;
+
+namespace {
+
+constexpr char kMagic[8] = {'V', 'A', 'E', 'X', 'C', 'K', 'P', 'T'};
+
+template <typename T>
+void put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+template <typename T>
+T get(const std::string& in, std::size_t offset) {
+  T value;
+  std::memcpy(&value, in.data() + offset, sizeof(T));
+  return value;
+}
+
+// NaN is not valid JSON: store it as null.
+json number_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+float float_or_nan(const json& value) {
+  return value.is_null() ? std::numeric_limits<float>::quiet_NaN() : value.get<float>();
+}
+
+json history_to_json(const MetricHistory& history) {
+  json steps = json::object();
+  for (const char* key : {"step", "epoch", "neg_elbo", "recon", "kl", "beta", "samples_per_sec"}) steps[key] = json::array();
+  for (const auto& s : history.steps) {
+    steps["step"].push_back(s.step);
+    steps["epoch"].push_back(s.epoch);
+    steps["neg_elbo"].push_back(number_or_null(s.neg_elbo));
+    steps["recon"].push_back(number_or_null(s.recon));
+    steps["kl"].push_back(number_or_null(s.kl));
+    steps["beta"].push_back(s.beta);
+    steps["samples_per_sec"].push_back(s.samples_per_sec);
+  }
+  json epochs = json::array();
+  for (const auto& e : history.epochs) {
+    epochs.push_back({{"epoch", e.epoch}, {"step", e.step}, {"train_neg_elbo", number_or_null(e.train_neg_elbo)},
+                      {"test_neg_elbo", number_or_null(e.test_neg_elbo)}, {"test_recon", number_or_null(e.test_recon)},
+                      {"test_kl", number_or_null(e.test_kl)}, {"test_nll_is", number_or_null(e.test_nll_is)},
+                      {"iw_samples", e.iw_samples}, {"active_units", e.active_units}});
+  }
+  return {{"steps", steps}, {"epochs", epochs}};
+}
+
+MetricHistory history_from_json(const json& j) {
+  MetricHistory history;
+  const auto& steps = j.at("steps");
+  const std::size_t n = steps.at("step").size();
+  for (const char* key : {"epoch", "neg_elbo", "recon", "kl", "beta", "samples_per_sec"})
+    if (steps.at(key).size() != n) throw std::runtime_error(std::string("history column '") + key + "' has the wrong length");
+  history.steps.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& s = history.steps[i];
+    s.step = steps["step"][i].get<std::int64_t>();
+    s.epoch = steps["epoch"][i].get<double>();
+    s.neg_elbo = float_or_nan(steps["neg_elbo"][i]);
+    s.recon = float_or_nan(steps["recon"][i]);
+    s.kl = float_or_nan(steps["kl"][i]);
+    s.beta = steps["beta"][i].get<float>();
+    s.samples_per_sec = steps["samples_per_sec"][i].get<float>();
+  }
+  for (const auto& e : j.at("epochs")) {
+    EpochMetrics m;
+    m.epoch = e.at("epoch").get<int>();
+    m.step = e.at("step").get<std::int64_t>();
+    m.train_neg_elbo = float_or_nan(e.at("train_neg_elbo"));
+    m.test_neg_elbo = float_or_nan(e.at("test_neg_elbo"));
+    m.test_recon = float_or_nan(e.at("test_recon"));
+    m.test_kl = float_or_nan(e.at("test_kl"));
+    m.test_nll_is = float_or_nan(e.at("test_nll_is"));
+    m.iw_samples = e.at("iw_samples").get<int>();
+    m.active_units = e.at("active_units").get<int>();
+    history.epochs.push_back(m);
+  }
+  return history;
+}
+
+json model_config_to_json(const ModelConfig& c) {
+  return {{"kind", to_string(c.kind)},           {"channels", c.channels},
+          {"height", c.height},                  {"width", c.width},
+          {"hidden", c.hidden},                  {"latent", c.latent},
+          {"likelihood", to_string(c.likelihood)}, {"learn_variance", c.learn_variance},
+          {"gaussian_sigma", c.gaussian_sigma}};
+}
+
+ModelConfig model_config_from_json(const json& j) {
+  ModelConfig c;
+  c.kind = parse_model_kind(j.at("kind").get<std::string>());
+  c.channels = j.at("channels").get<int>();
+  c.height = j.at("height").get<int>();
+  c.width = j.at("width").get<int>();
+  c.hidden = j.at("hidden").get<std::vector<int>>();
+  c.latent = j.at("latent").get<int>();
+  c.likelihood = parse_likelihood(j.at("likelihood").get<std::string>());
+  c.learn_variance = j.at("learn_variance").get<bool>();
+  c.gaussian_sigma = j.at("gaussian_sigma").get<double>();
+  return c;
+}
+
+json train_config_to_json(const TrainConfig& t) {
+  return {{"beta", t.beta},   {"learning_rate", t.learning_rate}, {"batch_size", t.batch_size},
+          {"epochs", t.epochs}, {"seed", t.seed},                 {"iw_samples", t.iw_samples},
+          {"iw_limit", t.iw_limit}};
+}
+
+TrainConfig train_config_from_json(const json& j) {
+  TrainConfig t;
+  t.beta = j.at("beta").get<double>();
+  t.learning_rate = j.at("learning_rate").get<double>();
+  t.batch_size = j.at("batch_size").get<int>();
+  t.epochs = j.at("epochs").get<int>();
+  t.seed = j.at("seed").get<unsigned long long>();
+  t.iw_samples = j.at("iw_samples").get<int>();
+  t.iw_limit = j.at("iw_limit").get<int>();
+  return t;
+}
+
+std::uint32_t crc32_of(const std::string& bytes, std::size_t length) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::size_t done = 0;
+  while (done < length) {
+    const uInt chunk = static_cast<uInt>(std::min<std::size_t>(length - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), chunk);
+    done += chunk;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+}  // namespace
+
+void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
+  if (!checkpoint.model) throw IoError(path + ": no model to save");
+  std::string blobs;
+  json tensors = json::array();
+  for (const auto& [name, tensor] : named_weights(checkpoint.model->module())) {
+    const auto data = tensor.detach().to(torch::kFloat).contiguous();
+    tensors.push_back({{"name", name}, {"shape", data.sizes().vec()}, {"offset", blobs.size()}, {"bytes", data.nbytes()}});
+    blobs.append(static_cast<const char*>(data.data_ptr()), data.nbytes());
+  }
+  auto blob = [&](const std::string& bytes) {
+    json entry = {{"offset", blobs.size()}, {"bytes", bytes.size()}};
+    blobs += bytes;
+    return entry;
+  };
+  json header = {{"format", "vae-explorer checkpoint"},
+                 {"model", model_config_to_json(checkpoint.model_config)},
+                 {"train", train_config_to_json(checkpoint.train_config)},
+                 {"data", {{"spec", checkpoint.data_spec}, {"identity", checkpoint.data_identity},
+                           {"class_names", checkpoint.class_names}}},
+                 {"progress", {{"step", checkpoint.step}, {"epoch", checkpoint.epoch},
+                               {"step_in_epoch", checkpoint.step_in_epoch}, {"epoch_order", checkpoint.epoch_order}}},
+                 {"history", history_to_json(checkpoint.history)},
+                 {"tensors", tensors}};
+  header["optimizer"] = blob(checkpoint.optimizer_state);
+  header["rng"] = blob(checkpoint.rng_state);
+
+  const std::string header_text = header.dump();
+  std::string file(kMagic, sizeof kMagic);
+  put<std::uint32_t>(file, kCheckpointVersion);
+  put<std::uint64_t>(file, header_text.size());
+  file += header_text;
+  put<std::uint64_t>(file, blobs.size());
+  file += blobs;
+  put<std::uint32_t>(file, crc32_of(file, file.size()));
+  write_file_atomically(path, file);
+}
+
+bool looks_like_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof kMagic] = {};
+  return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError(path + ": cannot open checkpoint (no such file or no permission)");
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr std::size_t kFixed = sizeof kMagic + 4 + 8;
+  if (file.size() < sizeof kMagic || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
+    throw CheckpointError(path + ": not a VAE Explorer checkpoint (unknown file format)");
+  if (file.size() < kFixed) throw CheckpointError(path + ": checkpoint is truncated (" + std::to_string(file.size()) + " bytes)");
+  const auto version = get<std::uint32_t>(file, sizeof kMagic);
+  if (version != kCheckpointVersion)
+    throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) + "; this build reads version " +
+                          std::to_string(kCheckpointVersion));
+  const auto header_size = get<std::uint64_t>(file, 12);
+  if (header_size > file.size() - kFixed || file.size() - kFixed - header_size < 8 + 4)
+    throw CheckpointError(path + ": checkpoint is truncated (header runs past the end of the file)");
+  const std::size_t blob_start = kFixed + header_size + 8;
+  const auto blob_size = get<std::uint64_t>(file, kFixed + header_size);
+  if (blob_size != file.size() - blob_start - 4)
+    throw CheckpointError(path + ": checkpoint is truncated or has trailing bytes (" +
+                          std::to_string(file.size()) + " bytes, expected " + std::to_string(blob_start + blob_size + 4) + ")");
+  if (get<std::uint32_t>(file, file.size() - 4) != crc32_of(file, file.size() - 4))
+    throw CheckpointError(path + ": checkpoint is corrupt (checksum mismatch)");
+
+  Checkpoint checkpoint;
+  try {
+    const json header = json::parse(file.begin() + kFixed, file.begin() + kFixed + header_size);
+    checkpoint.model_config = model_config_from_json(header.at("model"));
+    checkpoint.model_config.validate();
+    checkpoint.train_config = train_config_from_json(header.at("train"));
+    const auto& data = header.at("data");
+    checkpoint.data_spec = data.at("spec").get<std::string>();
+    checkpoint.data_identity = data.at("identity").get<std::string>();
+    checkpoint.class_names = data.at("class_names").get<std::vector<std::string>>();
+    const auto& progress = header.at("progress");
+    checkpoint.step = progress.at("step").get<std::int64_t>();
+    checkpoint.epoch = progress.at("epoch").get<int>();
+    checkpoint.step_in_epoch = progress.at("step_in_epoch").get<std::int64_t>();
+    checkpoint.epoch_order = progress.at("epoch_order").get<std::vector<std::int64_t>>();
+    checkpoint.history = history_from_json(header.at("history"));
+
+    auto blob_at = [&](const json& entry) {
+      const auto offset = entry.at("offset").get<std::uint64_t>();
+      const auto bytes = entry.at("bytes").get<std::uint64_t>();
+      if (offset > blob_size || bytes > blob_size - offset) throw std::runtime_error("a blob lies outside the file");
+      return file.substr(blob_start + offset, bytes);
+    };
+    checkpoint.optimizer_state = blob_at(header.at("optimizer"));
+    checkpoint.rng_state = blob_at(header.at("rng"));
+
+    Vae model(checkpoint.model_config);
+    auto params = model->named_parameters(true);
+    const auto& tensors = header.at("tensors");
+    if (tensors.size() != params.size())
+      throw std::runtime_error("holds " + std::to_string(tensors.size()) + " weight tensors, the model has " +
+                               std::to_string(params.size()));
+    torch::NoGradGuard no_grad;
+    for (const auto& entry : tensors) {
+      const auto name = entry.at("name").get<std::string>();
+      auto* param = params.find(name);
+      if (!param) throw std::runtime_error("unknown weight '" + name + "'");
+      const auto shape = entry.at("shape").get<std::vector<std::int64_t>>();
+      if (shape != param->sizes().vec()) throw std::runtime_error("weight '" + name + "' has the wrong shape");
+      const std::string bytes = blob_at(entry);
+      if (bytes.size() != static_cast<std::size_t>(param->nbytes()))
+        throw std::runtime_error("weight '" + name + "' has the wrong size");
+      std::memcpy(param->data_ptr(), bytes.data(), bytes.size());
+    }
+    checkpoint.model = std::make_shared<const ModelState>(model);
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw CheckpointError(path + ": checkpoint is inconsistent: " + error.what());
+  }
+  return checkpoint;
+}
+
+}  // namespace vae

@@ -1,0 +1,40 @@
+#pragma once
+// One file per model: format version, model and training settings, weights, optimiser state,
+// RNG state, metric history and data set identity. Written to a temporary file and renamed.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/config.h"
+#include "core/train/metrics.h"
+
+namespace vae {
+
+class ModelState;
+
+constexpr std::uint32_t kCheckpointVersion = 1;
+
+struct Checkpoint {
+  ModelConfig model_config;
+  TrainConfig train_config;
+  std::string data_spec;      // DataSpec::to_string() of the training data
+  std::string data_identity;  // Dataset::identity()
+  std::vector<std::string> class_names;
+  std::int64_t step = 0;
+  int epoch = 0;
+  std::int64_t step_in_epoch = 0;
+  MetricHistory history;
+  std::shared_ptr<const ModelState> model;  // weights
+  std::string optimizer_state;  // LibTorch's serialized Adam state; empty = fresh optimiser
+  std::string rng_state;        // generator state bytes; empty = reseed
+  std::vector<std::int64_t> epoch_order;  // the shuffle of the epoch in progress
+};
+
+void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
+// Throws CheckpointError naming the file: missing, truncated, foreign, wrong version, corrupt.
+Checkpoint load_checkpoint(const std::string& path);
+// Cheap test used for drag-and-drop: does the file start with the checkpoint magic?
+bool looks_like_checkpoint(const std::string& path);
+
+}  // namespace vae

@@ -1,0 +1,78 @@
+#include "core/model/config.h"
+
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace vae {
+
+std::string to_string(ModelKind kind) { return kind == ModelKind::Mlp ? "mlp" : "conv"; }
+
+std::string to_string(Likelihood likelihood) {
+  switch (likelihood) {
+    case Likelihood::Bernoulli: return "bernoulli";
+    case Likelihood::Gaussian: return "gaussian";
+    case Likelihood::ContinuousBernoulli: return "cbernoulli";
+  }
+  return "?";
+}
+
+ModelKind parse_model_kind(const std::string& text) {
+  if (text == "mlp") return ModelKind::Mlp;
+  if (text == "conv") return ModelKind::Conv;
+  throw ConfigError("unknown model '" + text + "': expected mlp or conv");
+}
+
+Likelihood parse_likelihood(const std::string& text) {
+  if (text == "bernoulli") return Likelihood::Bernoulli;
+  if (text == "gaussian") return Likelihood::Gaussian;
+  if (text == "cbernoulli" || text == "continuous-bernoulli") return Likelihood::ContinuousBernoulli;
+  throw ConfigError("unknown likelihood '" + text + "': expected bernoulli, gaussian or cbernoulli");
+}
+
+void ModelConfig::validate() const {
+  if (latent < 1 || latent > 256)
+    throw ConfigError("latent size " + std::to_string(latent) + " is out of range: choose 1 to 256");
+  if (channels != 1 && channels != 3)
+    throw ConfigError("images must have 1 or 3 channels, not " + std::to_string(channels));
+  if (height < 1 || width < 1 || height > 512 || width > 512)
+    throw ConfigError("image size " + std::to_string(width) + "x" + std::to_string(height) + " is not supported");
+  if (hidden.empty()) throw ConfigError("the model needs at least one hidden layer width");
+  for (int h : hidden)
+    if (h < 1 || h > 8192) throw ConfigError("hidden width " + std::to_string(h) + " is out of range: choose 1 to 8192");
+  if (kind == ModelKind::Conv) {
+    if (height != width || (height != 28 && height != 32 && height != 64))
+      throw ConfigError("the convolutional VAE takes square 28, 32 or 64 pixel images, not " + std::to_string(width) +
+                        "x" + std::to_string(height) + ": use --model mlp or resize the images");
+  }
+  if (likelihood == Likelihood::Gaussian && !(gaussian_sigma > 0 && gaussian_sigma < 100))
+    throw ConfigError("the Gaussian likelihood's sigma must be positive and below 100");
+}
+
+std::string ModelConfig::describe() const {
+  std::ostringstream out;
+  const int pixels = image_size();
+  if (kind == ModelKind::Mlp) {
+    out << "MLP " << pixels;
+    for (int h : hidden) out << '-' << h;
+    out << '-' << latent;
+    for (auto it = hidden.rbegin(); it != hidden.rend(); ++it) out << '-' << *it;
+    out << '-' << pixels;
+  } else {
+    out << "Conv " << channels << "x" << height << "x" << width << " dense " << hidden.front() << " latent " << latent;
+  }
+  out << ", " << to_string(likelihood);
+  if (likelihood == Likelihood::Gaussian)
+    out << (learn_variance ? " (learned sigma)" : " (sigma " + std::to_string(gaussian_sigma) + ")");
+  return out.str();
+}
+
+void TrainConfig::validate() const {
+  if (!(beta >= 0 && beta <= 1000)) throw ConfigError("beta must be between 0 and 1000");
+  if (!(learning_rate > 0 && learning_rate < 10)) throw ConfigError("learning rate must be positive and below 10");
+  if (batch_size < 1 || batch_size > 65536) throw ConfigError("batch size must be between 1 and 65536");
+  if (epochs < 0 || epochs > 100000) throw ConfigError("epochs must be between 0 and 100000");
+  if (iw_samples < 0 || iw_samples > 100000) throw ConfigError("importance samples must be between 0 and 100000");
+}
+
+}  // namespace vae

@@ -1,0 +1,22 @@
+#pragma once
+// Process-wide numeric settings: which BLAS is loaded and how many threads compute uses.
+#include <string>
+
+namespace vae {
+
+struct BlasInfo {
+  std::string library;  // path of the mapped libblas, or "unknown"
+  bool is_openblas = false;
+  bool is_reference = false;  // netlib's reference BLAS: about 10x slower for this work
+};
+BlasInfo detect_blas();
+
+enum class ThreadProfile {
+  Headless,   // CLI training: 1 torch thread, OpenBLAS on all cores
+  WithWindow  // the window shares the cores with training and llvmpipe: 1 and 1
+};
+// Applies the measured thread settings; call once before the first tensor operation.
+// Returns a one-line description for logs and the status bar.
+std::string configure_threads(ThreadProfile profile);
+
+}  // namespace vae

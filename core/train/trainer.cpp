@@ -1,0 +1,284 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+
+#include "core/errors.h"
+#include "core/io/checkpoint.h"
+#include "core/train/session.h"
+
+namespace vae {
+
+const char* to_string(TrainerState state) {
+  switch (state) {
+    case TrainerState::Idle: return "idle";
+    case TrainerState::Running: return "running";
+    case TrainerState::Paused: return "paused";
+    case TrainerState::Finished: return "finished";
+    case TrainerState::Failed: return "failed";
+  }
+  return "?";
+}
+
+double Snapshot::progress() const {
+  if (train_config.epochs <= 0 || steps_per_epoch <= 0) return 0;
+  const double done = epoch + double(step_in_epoch) / steps_per_epoch;
+  return std::min(1.0, done / train_config.epochs);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Published weights are a full copy: cheap for these models, but no need to do it every step.
+constexpr auto kModelPublishInterval = std::chrono::milliseconds(250);
+
+}  // namespace
+
+// Everything the worker thread keeps between loop iterations.
+struct WorkerState {
+  TrainerState state = TrainerState::Idle;
+  int steps_requested = 0;  // single-step mode: steps still to take before pausing
+  std::string autosave_path;
+  std::string message;
+  bool message_is_error = false;
+  std::uint64_t message_id = 0;
+  std::uint64_t version = 0;
+  std::uint64_t model_version = 0;
+  std::shared_ptr<const ModelState> model;
+  Clock::time_point last_publish{};
+  Clock::time_point last_model_publish{};
+};
+
+Trainer::Trainer(std::shared_ptr<const Dataset> data, const ModelConfig& model, const TrainConfig& train)
+    : data_(std::move(data)), session_(std::make_unique<TrainingSession>(data_, model, train)) {
+  launch();
+}
+
+Trainer::Trainer(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint, const TrainConfig& train)
+    : data_(std::move(data)), session_(std::make_unique<TrainingSession>(data_, checkpoint, train)) {
+  launch();
+}
+
+void Trainer::launch() {
+  worker_ = std::thread([this] { run(); });
+  // Readers may call snapshot() right away: it is never null after construction.
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  done_cv_.wait(lock, [this] { return std::atomic_load(&published_) != nullptr; });
+}
+
+Trainer::~Trainer() {
+  cancel_ = true;
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    queue_cv_.notify_all();
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void Trainer::post(Command command) {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  queue_.push_back(std::move(command));
+  queue_cv_.notify_all();
+}
+
+void Trainer::start() { post({Command::Kind::Start}); }
+void Trainer::pause() { post({Command::Kind::Pause}); }
+void Trainer::resume() { post({Command::Kind::Resume}); }
+void Trainer::step(int count) { post({Command::Kind::Step, double(std::max(1, count))}); }
+void Trainer::stop() { post({Command::Kind::Stop}); }
+void Trainer::set_beta(double beta) { post({Command::Kind::SetBeta, beta}); }
+void Trainer::set_learning_rate(double lr) { post({Command::Kind::SetLearningRate, lr}); }
+void Trainer::set_epochs(int epochs) { post({Command::Kind::SetEpochs, double(epochs)}); }
+void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
+void Trainer::set_autosave_path(const std::string& path) { post({Command::Kind::SetAutosave, 0, path}); }
+
+std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&published_); }
+
+void Trainer::set_progress_callback(std::function<void(const Snapshot&)> callback) {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  progress_callback_ = std::move(callback);
+}
+
+void Trainer::wait_until_done() {
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  done_cv_.wait(lock, [this] { return (worker_waiting_ && queue_.empty()) || cancel_.load(); });
+}
+
+void Trainer::run() {
+  // Nothing may escape the worker: any failure becomes the Failed state and a message.
+  try {
+    run_loop();
+  } catch (const std::exception& error) {
+    const auto last = snapshot();
+    auto failed = last ? std::make_shared<Snapshot>(*last) : std::make_shared<Snapshot>();
+    failed->state = TrainerState::Failed;
+    failed->message = std::string("training failed: ") + error.what();
+    failed->message_is_error = true;
+    ++failed->message_id;
+    ++failed->version;
+    std::atomic_store(&published_, std::shared_ptr<const Snapshot>(std::move(failed)));
+  }
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  worker_waiting_ = true;
+  done_cv_.notify_all();
+}
+
+void Trainer::run_loop() {
+  TrainingSession& session = *session_;
+  WorkerState w;
+  auto say = [&w](std::string text, bool error) {
+    w.message = std::move(text);
+    w.message_is_error = error;
+    ++w.message_id;
+  };
+  auto publish = [&](bool with_model) {
+    const auto now = Clock::now();
+    if (with_model || !w.model) {
+      w.model = session.freeze();
+      ++w.model_version;
+      w.last_model_publish = now;
+    }
+    auto snap = std::make_shared<Snapshot>();
+    snap->version = ++w.version;
+    snap->state = w.state;
+    snap->model_config = session.model_config();
+    snap->train_config = session.train_config();
+    snap->step = session.step();
+    snap->epoch = session.epoch();
+    snap->steps_per_epoch = session.steps_per_epoch();
+    snap->step_in_epoch = session.step_in_epoch();
+    snap->samples_per_sec = session.samples_per_sec();
+    if (snap->samples_per_sec > 0 && w.state == TrainerState::Running) {
+      const double steps_left = double(session.train_config().epochs - session.epoch()) * session.steps_per_epoch() -
+                                session.step_in_epoch();
+      snap->eta_seconds = std::max(0.0, steps_left) * session.train_config().batch_size / snap->samples_per_sec;
+    }
+    snap->history = session.history();
+    snap->train_seconds = session.train_seconds();
+    snap->train_examples = session.train_examples();
+    snap->kl_per_dim = session.kl_per_dim();
+    snap->model = w.model;
+    snap->model_version = w.model_version;
+    snap->message = w.message;
+    snap->message_is_error = w.message_is_error;
+    snap->message_id = w.message_id;
+    w.last_publish = now;
+    std::atomic_store(&published_, std::shared_ptr<const Snapshot>(snap));
+    std::function<void(const Snapshot&)> callback;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      callback = progress_callback_;
+      done_cv_.notify_all();  // the constructor waits for the first snapshot
+    }
+    if (callback) callback(*snap);
+  };
+  auto save = [&](const std::string& path) {
+    try {
+      vae::save_checkpoint(session.make_checkpoint(), path);
+      say("saved checkpoint " + path, false);
+    } catch (const std::exception& error) {
+      say(error.what(), true);
+    }
+  };
+
+  if (!session.data_warning().empty()) say(session.data_warning(), false);
+  if (session.planned_epochs_done() && session.step() > 0) w.state = TrainerState::Finished;
+  publish(true);
+
+  while (!cancel_) {
+    std::deque<Command> commands;
+    {
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      const bool busy = w.state == TrainerState::Running || w.steps_requested > 0;
+      if (!busy && queue_.empty()) {
+        worker_waiting_ = true;
+        done_cv_.notify_all();
+        queue_cv_.wait(lock, [this] { return !queue_.empty() || cancel_.load(); });
+        worker_waiting_ = false;
+      }
+      commands.swap(queue_);
+    }
+    if (cancel_) break;
+
+    bool changed = !commands.empty();
+    for (const Command& command : commands) {
+      switch (command.kind) {
+        case Command::Kind::Start:
+        case Command::Kind::Resume:
+          if (w.state == TrainerState::Failed) break;
+          if (session.planned_epochs_done()) {
+            say("all " + std::to_string(session.train_config().epochs) + " planned epochs are done; raise the epoch count to train on", false);
+            w.state = TrainerState::Finished;
+          } else {
+            w.state = TrainerState::Running;
+          }
+          w.steps_requested = 0;
+          break;
+        case Command::Kind::Pause:
+          if (w.state == TrainerState::Running) w.state = TrainerState::Paused;
+          w.steps_requested = 0;
+          break;
+        case Command::Kind::Step:
+          if (w.state != TrainerState::Running && w.state != TrainerState::Failed) {
+            w.steps_requested += static_cast<int>(command.value);
+            w.state = TrainerState::Paused;
+          }
+          break;
+        case Command::Kind::Stop:
+          if (w.state != TrainerState::Failed) w.state = TrainerState::Finished;
+          w.steps_requested = 0;
+          break;
+        case Command::Kind::SetBeta:
+          if (command.value >= 0) session.set_beta(command.value);
+          break;
+        case Command::Kind::SetLearningRate:
+          if (command.value > 0) session.set_learning_rate(command.value);
+          break;
+        case Command::Kind::SetEpochs:
+          if (command.value >= 0) session.set_epochs(static_cast<int>(command.value));
+          break;
+        case Command::Kind::Save: save(command.path); break;
+        case Command::Kind::SetAutosave: w.autosave_path = command.path; break;
+      }
+    }
+    if (changed) publish(true);
+
+    const bool busy = w.state == TrainerState::Running || w.steps_requested > 0;
+    if (!busy) continue;
+    if (session.planned_epochs_done()) {
+      w.state = TrainerState::Finished;
+      w.steps_requested = 0;
+      publish(true);
+      continue;
+    }
+
+    const auto result = session.train_step();
+    if (w.steps_requested > 0) --w.steps_requested;
+    if (result == TrainingSession::StepResult::NonFinite) {
+      say("the loss or its gradient became NaN/Inf at step " + std::to_string(session.step() + 1) +
+              "; restored the weights of step " + std::to_string(session.last_good_step()) +
+              ", skipped that batch and paused. Lower the learning rate or check the data, then resume.",
+          true);
+      w.state = TrainerState::Paused;
+      w.steps_requested = 0;
+      publish(true);
+      continue;
+    }
+    if (session.epoch_complete()) {
+      session.evaluate_epoch(&cancel_);
+      if (!w.autosave_path.empty()) save(w.autosave_path);
+      if (session.planned_epochs_done() && w.state == TrainerState::Running) w.state = TrainerState::Finished;
+      publish(true);
+      continue;
+    }
+    const auto now = Clock::now();
+    const bool pause_now = w.state == TrainerState::Paused && w.steps_requested == 0;
+    if (pause_now || now - w.last_model_publish >= kModelPublishInterval) {
+      publish(true);
+    } else if (now - w.last_publish >= std::chrono::milliseconds(session.train_config().publish_interval_ms)) {
+      publish(false);
+    }
+  }
+}
+
+}  // namespace vae
