@@ -41,10 +41,10 @@ std::vector<std::uint8_t> read_maybe_gzip(const std::string& path) {
     }
     bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
   }
-  // A gzip stream cut short reads as a clean end in some zlib versions; gzclose reports it.
+  // A gzip stream cut short reads as a clean end; gzclose reports it as Z_BUF_ERROR.
   const int closed = gzclose(file);
-  if (closed != Z_OK && closed != Z_BUF_ERROR) throw DataError(path + ": compressed data is truncated or corrupt");
   if (closed == Z_BUF_ERROR) throw DataError(path + ": compressed data is truncated");
+  if (closed != Z_OK) throw DataError(path + ": compressed data is corrupt");
   return bytes;
 }
 
@@ -63,11 +63,12 @@ std::string hex(std::uint32_t value) {
 
 IdxImages read_idx_images(const std::string& path) {
   const auto bytes = read_maybe_gzip(path);
-  if (bytes.size() < 16) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.size() < 4) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   const std::uint32_t magic = big_endian_u32(bytes, 0);
   if (magic == 0x00000801) throw DataError(path + ": this is an IDX label file, expected images");
   if (magic != 0x00000803)
     throw DataError(path + ": wrong magic number " + hex(magic) + ", expected 0x00000803 (IDX images of unsigned bytes)");
+  if (bytes.size() < 16) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   IdxImages images;
   const std::uint64_t count = big_endian_u32(bytes, 4);
   const std::uint64_t rows = big_endian_u32(bytes, 8);
@@ -92,11 +93,12 @@ IdxImages read_idx_images(const std::string& path) {
 
 std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
   const auto bytes = read_maybe_gzip(path);
-  if (bytes.size() < 8) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.size() < 4) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   const std::uint32_t magic = big_endian_u32(bytes, 0);
   if (magic == 0x00000803) throw DataError(path + ": this is an IDX image file, expected labels");
   if (magic != 0x00000801)
     throw DataError(path + ": wrong magic number " + hex(magic) + ", expected 0x00000801 (IDX labels)");
+  if (bytes.size() < 8) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
   const std::uint64_t count = big_endian_u32(bytes, 4);
   const std::uint64_t present = bytes.size() - 8;
   if (present < count)

@@ -124,6 +124,7 @@ void TrainingSession::restore_good_state() {
 }
 
 TrainingSession::StepResult TrainingSession::train_step() {
+  if (epoch_complete()) throw std::logic_error("train_step: evaluate_epoch() must close the finished epoch first");
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t total = train_images_.size(0);
   if (step_in_epoch_ == 0) {

@@ -1,5 +1,6 @@
 #include "core/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/errors.h"
@@ -196,7 +197,19 @@ void Trainer::run_loop() {
         queue_cv_.wait(lock, [this] { return !queue_.empty() || cancel_.load(); });
         worker_waiting_ = false;
       }
-      commands.swap(queue_);
+      // Commands run in order: those behind a Step wait until its steps are taken, unless a
+      // Pause or Stop behind it cancels the remaining steps.
+      if (w.steps_requested > 0) {
+        const bool interrupt = std::any_of(queue_.begin(), queue_.end(), [](const Command& c) {
+          return c.kind == Command::Kind::Pause || c.kind == Command::Kind::Stop;
+        });
+        if (interrupt) w.steps_requested = 0;
+      }
+      while (!queue_.empty() && w.steps_requested == 0) {
+        commands.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        if (commands.back().kind == Command::Kind::Step) break;
+      }
     }
     if (cancel_) break;
 
