@@ -37,6 +37,7 @@ struct TrainOptions {
   std::string resume;
   std::string samples;
   bool json = false;
+  int torch_threads = 0;
 };
 
 nlohmann::json epoch_json(const EpochMetrics& e) {
@@ -55,7 +56,7 @@ nlohmann::json epoch_json(const EpochMetrics& e) {
 }
 
 int run_train(const TrainOptions& o, const CLI::App& sub) {
-  std::cerr << "threads: " << configure_threads(ThreadProfile::Headless) << "\n";
+  std::cerr << "threads: " << configure_threads(ThreadProfile::Headless, o.torch_threads) << "\n";
   if (detect_blas().is_reference)
     std::cerr << "warning: the netlib reference BLAS is active; training will be about 10x slower. "
                  "Install libopenblas0-pthread (tools/install-deps does).\n";
@@ -80,8 +81,6 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   spec.image_size = o.image_size;
   spec.rgb = o.rgb;
   spec.seed = train.seed;
-  const double load_start = std::clock();
-  (void)load_start;
   auto data = load_dataset(spec);
   std::cerr << "data: " << data->name << ", " << data->train.count << " train / " << data->test.count
             << " test images of " << data->channels << "x" << data->height << "x" << data->width << "\n";
@@ -206,6 +205,7 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--resume", options->resume, "checkpoint to continue from");
   sub->add_option("--samples", options->samples, "write a PNG grid of 64 samples at the end");
   sub->add_flag("--json", options->json, "print the final metrics as one JSON object on stdout");
+  sub->add_option("--torch-threads", options->torch_threads, "override the measured default of 1 intra-op thread");
   return [options, sub] { return guarded("train", [&] { return run_train(*options, *sub); }); };
 }
 

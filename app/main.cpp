@@ -30,6 +30,17 @@ int main(int argc, char** argv) {
   app.add_option("--height", gui.height, "window height")->capture_default_str();
   app.add_flag("!--no-train", gui.autostart, "window: do not start training at launch");
   app.add_option("--drop", gui.drop_paths, "window: open files after the first frame as if dropped on it");
+  // The model and optimiser the window starts with (the reference model by default).
+  std::string model_kind = "mlp", likelihood = "bernoulli";
+  app.add_option("--model", model_kind, "window: mlp | conv")->capture_default_str();
+  app.add_option("--hidden", gui.model.hidden, "window: hidden layer widths")->capture_default_str();
+  app.add_option("--latent", gui.model.latent, "window: latent dimensions")->capture_default_str();
+  app.add_option("--likelihood", likelihood, "window: bernoulli | gaussian | cbernoulli")->capture_default_str();
+  app.add_option("--beta", gui.train.beta, "window: KL weight")->capture_default_str();
+  app.add_option("--lr", gui.train.learning_rate, "window: Adam learning rate")->capture_default_str();
+  app.add_option("--batch", gui.train.batch_size, "window: batch size")->capture_default_str();
+  app.add_option("--epochs", gui.train.epochs, "window: epochs to train")->capture_default_str();
+  app.add_option("--seed", gui.train.seed, "window: random seed")->capture_default_str();
 #endif
 
   try {
@@ -44,6 +55,14 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("sample")) return sample();
   if (app.got_subcommand("export")) return exporter();
 #ifdef VAE_WITH_GUI
+  const int invalid = vae::cli::guarded("window", [&] {
+    gui.model.kind = vae::parse_model_kind(model_kind);
+    gui.model.likelihood = vae::parse_likelihood(likelihood);
+    gui.model.validate();
+    gui.train.validate();
+    return 0;
+  });
+  if (invalid != 0) return invalid;
   return vae::gui::run(gui);
 #else
   std::cerr << "this build has no window (VAE_BUILD_GUI=OFF): use train, eval, sample or export\n";

@@ -34,12 +34,12 @@ BlasInfo detect_blas() {
   return info;
 }
 
-std::string configure_threads(ThreadProfile profile) {
+std::string configure_threads(ThreadProfile profile, int torch_threads) {
   // Measured on 2 cores (docs in README): torch's OpenMP intra-op threads busy-wait and starve
   // OpenBLAS's own pthreads (2 torch threads: 4x slower), so torch always gets 1. Headless,
   // OpenBLAS on both cores is fastest (24-26k samples/s); with a window, the UI thread and Mesa's
   // llvmpipe need the second core, and OpenBLAS on 1 thread keeps training steady.
-  torch::set_num_threads(1);
+  torch::set_num_threads(torch_threads > 0 ? torch_threads : 1);
   const int blas_threads = profile == ThreadProfile::Headless ? 0 : 1;  // 0: OpenBLAS's default
   // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas.
   using SetThreads = void (*)(int);

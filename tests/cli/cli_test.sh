@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# cli_test.sh CASE BINARY: one end-to-end scenario of the vae-explorer command line.
+set -euo pipefail
+case_name=$1
+bin=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# json_get FILE KEY: prints the value of KEY in the one JSON object in FILE.
+json_get() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# png_size FILE: prints "WIDTH HEIGHT" from the PNG header.
+png_size() {
+  python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); assert d[:8]==b"\x89PNG\r\n\x1a\n", "not a PNG"; print(*struct.unpack(">II", d[16:24]))' "$1"
+}
+# expect_exit CODE PATTERN -- COMMAND...: runs COMMAND, checks exit code and that stderr matches.
+expect_exit() {
+  local code=$1 pattern=$2; shift 3
+  set +e; "$@" > out.txt 2> err.txt; local got=$?; set -e
+  [ "$got" -eq "$code" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $code"; }
+  grep -Eq -- "$pattern" err.txt || { cat err.txt >&2; fail "'$*': stderr lacks '$pattern'"; }
+}
+
+case "$case_name" in
+  train_eval_sample_export)
+    "$bin" train --data synthetic --epochs 2 --latent 2 --hidden 64 --out m.ckpt --json > train.json 2> train.err
+    [ -s m.ckpt ] || fail "no checkpoint written"
+    grep -q "epoch 2/2" train.err || fail "no per-epoch line on stderr"
+    for key in test_neg_elbo test_recon test_kl samples_per_sec; do json_get train.json $key > /dev/null; done
+    python3 -c 'import json,sys; j=json.load(open("train.json")); assert j["epochs"]==2 and 50 < j["test_neg_elbo"] < 400, j'
+
+    "$bin" eval --model m.ckpt --iw-samples 20 --limit 200 --json > eval.json 2> /dev/null
+    python3 - <<'PY'
+import json
+j = json.load(open("eval.json"))
+for key in ("neg_elbo", "recon", "kl", "nll_is", "iw_samples", "n", "active_units"):
+    assert key in j, key
+assert j["n"] == 200 and j["iw_samples"] == 20, j
+assert abs(j["neg_elbo"] - j["recon"] - j["kl"]) < 1e-6 * j["neg_elbo"], j
+assert j["nll_is"] <= j["neg_elbo"], j
+PY
+    "$bin" eval --model m.ckpt --json > eval0.json 2> /dev/null
+    python3 -c 'import json; j=json.load(open("eval0.json")); assert "nll_is" not in j and j["iw_samples"]==0, j'
+
+    "$bin" sample --model m.ckpt --n 16 --out grid.png --seed 3 2> /dev/null
+    [ "$(png_size grid.png)" = "122 122" ] || fail "sample grid is $(png_size grid.png), expected 4x4 tiles of 28 + padding = 122"
+    "$bin" sample --model m.ckpt --n 16 --out grid2.png --seed 3 2> /dev/null
+    cmp -s grid.png grid2.png || fail "the same seed gave different samples"
+
+    "$bin" export --model m.ckpt --latents z.csv --recon r.png --metrics h.csv --traversal t.png --recon-count 8 2> /dev/null
+    [ "$(head -1 z.csv)" = "index,label,class,mu_0,mu_1,logvar_0,logvar_1" ] || fail "latent CSV header: $(head -1 z.csv)"
+    [ "$(wc -l < z.csv)" -eq 1001 ] || fail "latent CSV has $(wc -l < z.csv) lines, expected 1 + 1000"
+    [ "$(wc -l < h.csv)" -eq $((1 + 2 * 47)) ] || fail "metrics CSV has $(wc -l < h.csv) lines"
+    [ "$(png_size r.png)" = "$((8 * 28 + 9 * 2)) $((2 * 28 + 3 * 2))" ] || fail "reconstruction grid is $(png_size r.png)"
+    [ "$(png_size t.png)" = "$((9 * 28 + 10 * 2)) $((2 * 28 + 3 * 2))" ] || fail "traversal grid is $(png_size t.png)"
+    ;;
+
+  resume)
+    "$bin" train --data synthetic --epochs 1 --hidden 64 --latent 3 --out a.ckpt --json > one.json 2> /dev/null
+    "$bin" train --resume a.ckpt --epochs 2 --out a.ckpt --json > two.json 2> two.err
+    grep -q "resuming a.ckpt at epoch 1" two.err || { cat two.err; fail "no resume message"; }
+    python3 -c 'import json; j=json.load(open("two.json")); assert j["epochs"]==2 and j["steps"]==94, j'
+    # The resumed run equals a straight two-epoch run.
+    "$bin" train --data synthetic --epochs 2 --hidden 64 --latent 3 --out b.ckpt --json > straight.json 2> /dev/null
+    python3 -c 'import json; a=json.load(open("two.json")); b=json.load(open("straight.json")); assert a["test_neg_elbo"]==b["test_neg_elbo"], (a, b)'
+    ;;
+
+  errors)
+    printf 'not a checkpoint at all' > bad.ckpt
+    expect_exit 1 "bad.ckpt: not a VAE Explorer checkpoint" -- "$bin" eval --model bad.ckpt --json
+    expect_exit 1 "missing.ckpt: cannot open" -- "$bin" sample --model missing.ckpt --out x.png
+    expect_exit 2 "latent size 0" -- "$bin" train --data synthetic --latent 0
+    expect_exit 2 "unknown data set 'mnist'" -- "$bin" train --data mnist
+    expect_exit 1 "/nonexistent/dir: not a folder" -- "$bin" train --data idx:/nonexistent/dir
+    expect_exit 2 "--no-such-option" -- "$bin" train --no-such-option
+    "$bin" train --data synthetic --epochs 1 --hidden 32 --latent 2 --out ok.ckpt 2> /dev/null
+    head -c 2000 ok.ckpt > cut.ckpt
+    expect_exit 1 "cut.ckpt: checkpoint is truncated" -- "$bin" export --model cut.ckpt --metrics m.csv
+    [ ! -e m.csv ] || fail "a failed export left a file behind"
+    expect_exit 1 "no/such/dir.*does not exist" -- "$bin" sample --model ok.ckpt --out no/such/dir/x.png
+    ;;
+  *) fail "unknown case $case_name" ;;
+esac
+echo "PASS: $case_name"
