@@ -75,9 +75,9 @@ void ProgressLine::finish(const std::string& detail) {
   std::cerr << label_ << " done: " << detail << '\n' << std::flush;
 }
 
-std::shared_ptr<const Dataset> load_data_with_message(const std::string& spec) {
+std::shared_ptr<const Dataset> load_data_with_message(const DataSpec& spec) {
   const double start = now_seconds();
-  auto data = load_dataset(DataSpec::parse(spec));
+  auto data = load_dataset(spec);
   std::cerr << "data: " << data->name << ", " << data->train.count << " train / " << data->test.count << " test images of "
             << data->channels << "x" << data->height << "x" << data->width << " (" << std::lround(1000 * (now_seconds() - start))
             << " ms)\n";
@@ -88,9 +88,7 @@ LoadedModel load_model(const std::string& path, const std::string& data_spec, bo
   LoadedModel loaded;
   loaded.checkpoint = load_checkpoint(path);
   if (need_data) {
-    const std::string spec = data_spec.empty() ? loaded.checkpoint.data_spec : data_spec;
-    if (spec.empty()) throw ConfigError(path + ": the checkpoint does not say which data it was trained on; pass --data");
-    loaded.data = load_data_with_message(spec);
+    loaded.data = load_data_with_message(data_spec_for(loaded.checkpoint, data_spec));
     if (loaded.data->identity() != loaded.checkpoint.data_identity)
       std::cerr << "note: the model was trained on " << loaded.checkpoint.data_identity << "\n";
   }

@@ -46,6 +46,6 @@ struct LoadedModel {
 // the model was trained on. Warns on stderr when the data differ from the training data.
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data);
 
-std::shared_ptr<const Dataset> load_data_with_message(const std::string& spec);
+std::shared_ptr<const Dataset> load_data_with_message(const DataSpec& spec);
 
 }  // namespace vae::cli

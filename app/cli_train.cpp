@@ -77,13 +77,16 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   if (!checkpoint || given("--iw-limit")) train.iw_limit = o.iw_limit;
   train.validate();
 
-  DataSpec spec = DataSpec::parse(checkpoint && !given("--data") ? checkpoint->data_spec : o.data);
-  spec.image_size = o.image_size;
-  spec.rgb = o.rgb;
-  spec.seed = train.seed;
-  auto data = load_dataset(spec);
-  std::cerr << "data: " << data->name << ", " << data->train.count << " train / " << data->test.count
-            << " test images of " << data->channels << "x" << data->height << "x" << data->width << "\n";
+  DataSpec spec;
+  if (checkpoint) {
+    spec = data_spec_for(*checkpoint, given("--data") ? o.data : "");
+  } else {
+    spec = DataSpec::parse(o.data);
+    spec.image_size = o.image_size;
+    spec.rgb = o.rgb;
+    spec.seed = train.seed;
+  }
+  const auto data = load_data_with_message(spec);
 
   std::unique_ptr<Trainer> trainer;
   if (checkpoint) {

@@ -186,6 +186,16 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   write_file_atomically(path, file);
 }
 
+DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override_text) {
+  const std::string text = override_text.empty() ? checkpoint.data_spec : override_text;
+  if (text.empty()) throw ConfigError("the checkpoint does not say which data it was trained on; pass --data");
+  DataSpec spec = DataSpec::parse(text);
+  spec.image_size = checkpoint.model_config.height;
+  spec.rgb = checkpoint.model_config.channels == 3;
+  spec.seed = checkpoint.train_config.seed;
+  return spec;
+}
+
 bool looks_like_checkpoint(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[sizeof kMagic] = {};

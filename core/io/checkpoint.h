@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/model/config.h"
 #include "core/train/metrics.h"
 
@@ -34,6 +35,11 @@ struct Checkpoint {
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
 // Throws CheckpointError naming the file: missing, truncated, foreign, wrong version, corrupt.
 Checkpoint load_checkpoint(const std::string& path);
+// How to load data for a checkpoint's model: `override_text` (a --data value) when given, else
+// the data it was trained on; image folders are resized to the model's input and split with the
+// training seed, so the test split is the one held out during training.
+DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override_text = "");
+
 // Cheap test used for drag-and-drop: does the file start with the checkpoint magic?
 bool looks_like_checkpoint(const std::string& path);
 
