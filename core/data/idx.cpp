@@ -59,16 +59,30 @@ std::string hex(std::uint32_t value) {
   return text;
 }
 
+enum class IdxKind { Images, Labels };
+
+// Checks the magic number (telling images and labels apart) and that the header is complete.
+void check_header(const std::vector<std::uint8_t>& bytes, const std::string& path, IdxKind kind) {
+  const bool images = kind == IdxKind::Images;
+  const std::uint32_t expected = images ? 0x00000803 : 0x00000801;
+  const std::uint32_t other = images ? 0x00000801 : 0x00000803;
+  const std::size_t header = images ? 16 : 8;
+  auto truncated = [&] { return DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)"); };
+  if (bytes.size() < 4) throw truncated();
+  const std::uint32_t magic = big_endian_u32(bytes, 0);
+  if (magic == other)
+    throw DataError(path + (images ? ": this is an IDX label file, expected images" : ": this is an IDX image file, expected labels"));
+  if (magic != expected)
+    throw DataError(path + ": wrong magic number " + hex(magic) + ", expected " + hex(expected) +
+                    (images ? " (IDX images of unsigned bytes)" : " (IDX labels)"));
+  if (bytes.size() < header) throw truncated();
+}
+
 }  // namespace
 
 IdxImages read_idx_images(const std::string& path) {
   const auto bytes = read_maybe_gzip(path);
-  if (bytes.size() < 4) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
-  const std::uint32_t magic = big_endian_u32(bytes, 0);
-  if (magic == 0x00000801) throw DataError(path + ": this is an IDX label file, expected images");
-  if (magic != 0x00000803)
-    throw DataError(path + ": wrong magic number " + hex(magic) + ", expected 0x00000803 (IDX images of unsigned bytes)");
-  if (bytes.size() < 16) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
+  check_header(bytes, path, IdxKind::Images);
   IdxImages images;
   const std::uint64_t count = big_endian_u32(bytes, 4);
   const std::uint64_t rows = big_endian_u32(bytes, 8);
@@ -93,12 +107,7 @@ IdxImages read_idx_images(const std::string& path) {
 
 std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
   const auto bytes = read_maybe_gzip(path);
-  if (bytes.size() < 4) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
-  const std::uint32_t magic = big_endian_u32(bytes, 0);
-  if (magic == 0x00000803) throw DataError(path + ": this is an IDX image file, expected labels");
-  if (magic != 0x00000801)
-    throw DataError(path + ": wrong magic number " + hex(magic) + ", expected 0x00000801 (IDX labels)");
-  if (bytes.size() < 8) throw DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)");
+  check_header(bytes, path, IdxKind::Labels);
   const std::uint64_t count = big_endian_u32(bytes, 4);
   const std::uint64_t present = bytes.size() - 8;
   if (present < count)

@@ -180,8 +180,8 @@ TrainingSession::StepResult TrainingSession::train_step() {
   {
     torch::NoGradGuard no_grad;
     const auto kl_dims = parts.kl_per_dim.mean(0).contiguous();
-    for (int d = 0; d < model_config_.latent; ++d)
-      kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * kl_dims[d].item<float>();
+    const float* batch_kl = kl_dims.data_ptr<float>();
+    for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
   }
   if (step_ % kGoodStateInterval == 0) remember_good_state();
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
