@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
     return 0;
   });
   if (invalid != 0) return invalid;
+  // With --load, the checkpoint's own training data unless --data says otherwise.
+  if (!gui.load_path.empty() && app.count("--data") == 0) gui.data_spec.clear();
   return vae::gui::run(gui);
 #else
   std::cerr << "this build has no window (VAE_BUILD_GUI=OFF): use train, eval, sample or export\n";

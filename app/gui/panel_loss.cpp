@@ -1,0 +1,225 @@
+// Loss curves: train -ELBO, reconstruction and KL per step (raw faint, smoothed bold), test -ELBO
+// and importance-sampled NLL per epoch. Our own plot on ImDrawList.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "app/gui/panels.h"
+#include "app/gui/plot_util.h"
+#include "imgui.h"
+
+namespace vae::gui {
+
+namespace {
+
+const ImU32 kSeriesColor[3] = {IM_COL32(110, 170, 255, 255), IM_COL32(255, 160, 60, 255), IM_COL32(90, 210, 110, 255)};
+const char* const kSeriesName[3] = {"train -ELBO", "reconstruction", "KL"};
+const ImU32 kTestColor = IM_COL32(240, 80, 80, 255);
+const ImU32 kNllColor = IM_COL32(200, 120, 255, 255);
+
+float series_value(const StepMetrics& m, int series) { return series == 0 ? m.neg_elbo : series == 1 ? m.recon : m.kl; }
+
+// Debiased exponential moving average (as TensorBoard draws it), extended only over new steps.
+void update_smoothing(LossPanelState& s, const std::vector<StepMetrics>& steps, const void* trainer) {
+  if (s.smoothed_with != s.smoothing || s.smoothed_trainer != trainer || steps.size() < s.smoothed_count) {
+    for (auto& v : s.smooth) v.clear();
+    for (double& e : s.ema) e = 0;
+    s.smoothed_count = 0;
+    s.smoothed_with = s.smoothing;
+    s.smoothed_trainer = trainer;
+  }
+  const double a = s.smoothing;
+  for (std::size_t i = s.smoothed_count; i < steps.size(); ++i) {
+    const double debias = 1.0 - std::pow(a, double(i + 1));
+    for (int k = 0; k < 3; ++k) {
+      s.ema[k] = a * s.ema[k] + (1 - a) * series_value(steps[i], k);
+      s.smooth[k].push_back(float(debias > 0 ? s.ema[k] / debias : series_value(steps[i], k)));
+    }
+  }
+  s.smoothed_count = steps.size();
+}
+
+double axis_value(double v, bool log_y) {
+  if (!log_y) return v;
+  return v > 0 ? std::log10(v) : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Index of the first step whose epoch is >= x.
+std::size_t lower_step(const std::vector<StepMetrics>& steps, double x) {
+  return std::size_t(
+      std::lower_bound(steps.begin(), steps.end(), x, [](const StepMetrics& m, double v) { return m.epoch < v; }) -
+      steps.begin());
+}
+
+void draw_series(ImDrawList* list, const PlotFrame& f, const std::vector<StepMetrics>& steps,
+                 const std::vector<float>* smooth, int series, std::size_t first, std::size_t last, ImU32 color,
+                 float thickness) {
+  // At most about two points per pixel column: thousands of steps stay cheap to draw.
+  const std::size_t stride = std::max<std::size_t>(1, (last - first) / std::size_t(2 * (f.inner1.x - f.inner0.x) + 1));
+  std::vector<ImVec2> points;
+  points.reserve((last - first) / stride + 2);
+  auto flush = [&] {
+    if (points.size() >= 2) list->AddPolyline(points.data(), int(points.size()), color, 0, thickness);
+    points.clear();
+  };
+  for (std::size_t i = first; i < last; i += stride) {
+    const double v = axis_value(smooth ? (*smooth)[i] : series_value(steps[i], series), f.log_y);
+    if (!std::isfinite(v)) {
+      flush();
+      continue;
+    }
+    points.emplace_back(f.to_px_x(steps[i].epoch), f.to_px_y(v));
+  }
+  flush();
+}
+
+}  // namespace
+
+void draw_loss_panel(AppState& app, const Snapshot& snap) {
+  LossPanelState& s = app.loss;
+  const auto& steps = snap.history.steps;
+  const auto& epochs = snap.history.epochs;
+  update_smoothing(s, steps, app.trainer.get());
+
+  ImGui::Checkbox("log axis", &s.log_y);
+  tip("Logarithmic loss axis: the KL term is often ten times smaller than the reconstruction term.");
+  ImGui::SameLine();
+  ImGui::Checkbox("auto-scroll", &s.auto_scroll);
+  tip("Follow training: show all epochs so far. Dragging or zooming the plot turns it off; double-click turns it "
+      "back on.");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(90);
+  ImGui::SliderFloat("smoothing", &s.smoothing, 0.f, 0.99f, "%.2f");
+  tip("Exponential moving average of the per-step losses; raw values are drawn faintly behind.");
+
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImVec2 size = ImGui::GetContentRegionAvail();
+  size.x = std::max(size.x, 100.f);
+  size.y = std::max(size.y, 80.f);
+  ImGui::InvisibleButton("loss_plot", size);
+  const bool hovered = ImGui::IsItemHovered();
+  PlotFrame f = make_plot_frame(p0, ImVec2(p0.x + size.x, p0.y + size.y));
+  f.log_y = s.log_y;
+
+  const double last_epoch = steps.empty() ? 1.0 : std::max(steps.back().epoch, 1e-3);
+  if (s.auto_scroll) {
+    s.x0 = 0;
+    s.x1 = std::max(last_epoch, 0.05);
+  }
+  ImGuiIO& io = ImGui::GetIO();
+  if (hovered && io.MouseWheel != 0) {
+    PlotFrame tmp = f;
+    tmp.x0 = s.x0;
+    tmp.x1 = s.x1;
+    const double mx = tmp.from_px_x(io.MousePos.x);
+    const double factor = std::pow(0.85, io.MouseWheel);
+    s.x0 = mx - (mx - s.x0) * factor;
+    s.x1 = mx + (s.x1 - mx) * factor;
+    s.auto_scroll = false;
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.f)) {
+    const double per_px = (s.x1 - s.x0) / std::max(1.f, f.inner1.x - f.inner0.x);
+    s.x0 -= io.MouseDelta.x * per_px;
+    s.x1 -= io.MouseDelta.x * per_px;
+    s.auto_scroll = false;
+  }
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) s.auto_scroll = true;
+  f.x0 = s.x0;
+  f.x1 = std::max(s.x1, s.x0 + 1e-6);
+
+  // The y range follows what is visible: smoothed curves and per-epoch points (raw spikes would
+  // squash everything else).
+  const std::size_t below = lower_step(steps, f.x0);
+  const std::size_t first = below > 0 ? below - 1 : 0;
+  const std::size_t last = std::min(steps.size(), lower_step(steps, f.x1) + 1);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  auto include = [&](double v) {
+    v = axis_value(v, s.log_y);
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  };
+  // The first steps of a run (losses of an untrained model, KL near zero) would stretch the axis
+  // for the rest of it: once there is history, they do not count towards the range.
+  const std::size_t skip = steps.size() > 200 ? steps.size() / 100 : 0;
+  for (std::size_t i = std::max(first, skip); i < last; ++i) {
+    for (int k = 0; k < 3; ++k) include(s.smooth[k][i]);
+  }
+  for (const auto& e : epochs) {
+    if (e.epoch < f.x0 || e.epoch > f.x1) continue;
+    include(e.test_neg_elbo);
+    if (std::isfinite(e.test_nll_is)) include(e.test_nll_is);
+  }
+  if (!(hi >= lo)) lo = 0, hi = s.log_y ? 3 : 1;
+  const double pad = std::max((hi - lo) * 0.06, s.log_y ? 0.05 : 1e-3);
+  f.y0 = lo - pad;
+  f.y1 = hi + pad;
+
+  ImDrawList* list = ImGui::GetWindowDrawList();
+  draw_axes(list, f, "epoch", "nats / example");
+  list->PushClipRect(f.inner0, f.inner1, true);
+  if (last > first) {
+    for (int k = 0; k < 3; ++k) {
+      const ImU32 faint = (kSeriesColor[k] & 0x00FFFFFF) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
+      draw_series(list, f, steps, nullptr, k, first, last, faint, 1.f);
+    }
+    for (int k = 0; k < 3; ++k) draw_series(list, f, steps, &s.smooth[k], k, first, last, kSeriesColor[k], 2.f);
+  }
+  std::vector<ImVec2> test_points, nll_points;
+  for (const auto& e : epochs) {
+    const double v = axis_value(e.test_neg_elbo, s.log_y);
+    if (std::isfinite(v)) test_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(v));
+    const double n = axis_value(e.test_nll_is, s.log_y);
+    if (std::isfinite(n)) nll_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(n));
+  }
+  if (test_points.size() >= 2) list->AddPolyline(test_points.data(), int(test_points.size()), kTestColor, 0, 1.5f);
+  for (const auto& p : test_points) list->AddCircleFilled(p, 4.f, kTestColor);
+  for (const auto& p : nll_points) list->AddNgonFilled(p, 5.f, kNllColor, 4);
+  list->PopClipRect();
+
+  std::vector<LegendEntry> legend;
+  for (int k = 0; k < 3; ++k) legend.push_back({kSeriesName[k], kSeriesColor[k]});
+  legend.push_back({"test -ELBO", kTestColor, true});
+  if (!nll_points.empty()) legend.push_back({"test NLL (IS)", kNllColor, true});
+  draw_legend(list, f, legend);
+
+  if (steps.empty()) {
+    const char* text = "The curves appear once training takes its first steps.";
+    const ImVec2 ts = ImGui::CalcTextSize(text);
+    list->AddText(ImVec2((f.inner0.x + f.inner1.x - ts.x) / 2, (f.inner0.y + f.inner1.y - ts.y) / 2),
+                  IM_COL32(200, 200, 200, 200), text);
+  }
+
+  // Hover read-out: the step under the mouse and the nearest epoch's test figures.
+  if (hovered && f.contains(io.MousePos) && !steps.empty()) {
+    const double x = f.from_px_x(io.MousePos.x);
+    std::size_t i = std::min(lower_step(steps, x), steps.size() - 1);
+    if (i > 0 && std::abs(steps[i - 1].epoch - x) < std::abs(steps[i].epoch - x)) --i;
+    const float px = f.to_px_x(steps[i].epoch);
+    list->AddLine(ImVec2(px, f.inner0.y), ImVec2(px, f.inner1.y), IM_COL32(255, 255, 255, 90));
+    ImGui::BeginTooltip();
+    ImGui::Text("step %lld, epoch %.2f", static_cast<long long>(steps[i].step), steps[i].epoch);
+    for (int k = 0; k < 3; ++k) {
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kSeriesColor[k]), "%-15s %9.3f  (raw %.3f)", kSeriesName[k],
+                         s.smooth[k][i], series_value(steps[i], k));
+    }
+    ImGui::Text("beta %.3g   %.0f samples/s", steps[i].beta, steps[i].samples_per_sec);
+    const EpochMetrics* nearest = nullptr;
+    for (const auto& e : epochs) {
+      if (!nearest || std::abs(e.epoch - x) < std::abs(nearest->epoch - x)) nearest = &e;
+    }
+    if (nearest && std::abs(nearest->epoch - x) < 0.5) {
+      ImGui::Separator();
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kTestColor), "epoch %d test -ELBO %.3f (recon %.3f, KL %.3f)",
+                         nearest->epoch, nearest->test_neg_elbo, nearest->test_recon, nearest->test_kl);
+      if (std::isfinite(nearest->test_nll_is)) {
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kNllColor), "test NLL (IS, k=%d) %.3f", nearest->iw_samples,
+                           nearest->test_nll_is);
+      }
+      ImGui::Text("active units %d", nearest->active_units);
+    }
+    ImGui::EndTooltip();
+  } else if (hovered) {
+    ImGui::SetTooltip("Wheel: zoom the epoch axis. Drag: pan. Double-click: follow training again.");
+  }
+}
+
+}  // namespace vae::gui
