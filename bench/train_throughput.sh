@@ -13,12 +13,12 @@ run() {  # label, then env assignments / extra args
   local label=$1; shift
   for r in $(seq "$reps"); do
     env "$@" "$bin" train --data fashion-mnist --epochs "$epochs" --json $TRAIN_EXTRA > "$tmp/out.json" 2> "$tmp/err.txt" || { cat "$tmp/err.txt"; exit 1; }
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(f"{sys.argv[2]:<44} {j[\"samples_per_sec\"]:>8.0f} samples/s  test -ELBO {j[\"test_neg_elbo\"]:.2f}")' "$tmp/out.json" "$label"
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%-40s %8.0f samples/s  test -ELBO %.2f" % (sys.argv[2], j["samples_per_sec"], j["test_neg_elbo"]))' "$tmp/out.json" "$label"
   done
 }
-TRAIN_EXTRA=""
-run "torch 1, OpenBLAS default (chosen)"
-run "torch 1, OPENBLAS_NUM_THREADS=1" OPENBLAS_NUM_THREADS=1
 TRAIN_EXTRA="--torch-threads 2"
-run "torch 2, OpenBLAS default" 
+run "torch 2, OpenBLAS default (chosen)"
 run "torch 2, OMP_WAIT_POLICY=PASSIVE" OMP_WAIT_POLICY=PASSIVE
+TRAIN_EXTRA="--torch-threads 1"
+run "torch 1, OpenBLAS default"
+run "torch 1, OPENBLAS_NUM_THREADS=1" OPENBLAS_NUM_THREADS=1

@@ -35,13 +35,16 @@ BlasInfo detect_blas() {
 }
 
 std::string configure_threads(ThreadProfile profile, int torch_threads) {
-  // Measured on 2 cores (docs in README): torch's OpenMP intra-op threads busy-wait and starve
-  // OpenBLAS's own pthreads (2 torch threads: 4x slower), so torch always gets 1. Headless,
-  // OpenBLAS on both cores is fastest (24-26k samples/s); with a window, the UI thread and Mesa's
-  // llvmpipe need the second core, and OpenBLAS on 1 thread keeps training steady.
-  torch::set_num_threads(torch_threads > 0 ? torch_threads : 1);
+  // Measured on this 2-core machine with the reference model (bench/train_throughput.sh, README):
+  // headless, 2 torch intra-op threads with OpenBLAS on both cores is fastest (18.6k samples/s vs
+  // 15.8k with 1 torch thread, 5 epochs, same losses). With the window, the UI thread and Mesa's
+  // llvmpipe need a core too: 1 torch thread and 1 OpenBLAS thread keep frames and training steady.
+  // VAE_TORCH_THREADS and OPENBLAS_NUM_THREADS override the profile (for benchmarks).
+  int threads = profile == ThreadProfile::Headless ? 2 : 1;
+  if (const char* env = std::getenv("VAE_TORCH_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
+  if (torch_threads > 0) threads = torch_threads;
+  torch::set_num_threads(threads);
   const int blas_threads = profile == ThreadProfile::Headless ? 0 : 1;  // 0: OpenBLAS's default
-  // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas.
   using SetThreads = void (*)(int);
   auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   using GetThreads = int (*)();
