@@ -62,8 +62,8 @@ std::string ModelConfig::describe() const {
     out << "Conv " << channels << "x" << height << "x" << width << " dense " << hidden.front() << " latent " << latent;
   }
   out << ", " << to_string(likelihood);
-  if (likelihood == Likelihood::Gaussian)
-    out << (learn_variance ? " (learned sigma)" : " (sigma " + std::to_string(gaussian_sigma) + ")");
+  if (likelihood == Likelihood::Gaussian && learn_variance) out << " (learned sigma)";
+  if (likelihood == Likelihood::Gaussian && !learn_variance) out << " (sigma " << gaussian_sigma << ")";
   return out.str();
 }
 
