@@ -33,6 +33,7 @@ struct TrainOptions {
   int iw_limit = 1000;
   int image_size = 28;
   bool rgb = false;
+  double test_fraction = 0.1;
   std::string out;
   std::string resume;
   std::string samples;
@@ -84,6 +85,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     spec = DataSpec::parse(o.data);
     spec.image_size = o.image_size;
     spec.rgb = o.rgb;
+    spec.test_fraction = o.test_fraction;
     spec.seed = train.seed;
   }
   const auto data = load_data_with_message(spec);
@@ -204,6 +206,8 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--iw-limit", options->iw_limit, "... on this many test images")->capture_default_str();
   sub->add_option("--image-size", options->image_size, "images:DIR: resize to this square size")->capture_default_str();
   sub->add_flag("--rgb", options->rgb, "images:DIR: keep colour");
+  sub->add_option("--test-fraction", options->test_fraction, "images:DIR: share of each class held out for testing")
+      ->capture_default_str();
   sub->add_option("--out", options->out, "checkpoint to write (after every epoch, atomically)");
   sub->add_option("--resume", options->resume, "checkpoint to continue from");
   sub->add_option("--samples", options->samples, "write a PNG grid of 64 samples at the end");

@@ -25,6 +25,7 @@ struct Dataset {
   int height = 28;
   int width = 28;
   std::vector<std::string> class_names;  // index = label; empty when unlabelled
+  double test_fraction = 0;  // image folders: the share held out for testing (0 when fixed by the files)
   Split train;
   Split test;
 

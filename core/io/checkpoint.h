@@ -22,6 +22,7 @@ struct Checkpoint {
   std::string data_spec;      // DataSpec::to_string() of the training data
   std::string data_identity;  // Dataset::identity()
   std::vector<std::string> class_names;
+  double data_test_fraction = 0;  // image folders: the held-out share, to rebuild the same split
   std::int64_t step = 0;
   int epoch = 0;
   std::int64_t step_in_epoch = 0;

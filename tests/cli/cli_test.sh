@@ -83,6 +83,12 @@ PY
     python3 -c 'import json; j=json.load(open("e.json")); assert j["n"]==2, j'
     "$bin" export --model img.ckpt --recon r.png --recon-count 2 2> /dev/null
     [ "$(png_size r.png)" = "$((2 * 16 + 3 * 2)) $((2 * 16 + 3 * 2))" ] || fail "reconstruction grid is $(png_size r.png)"
+    # A larger held-out share is recorded and reused when the model is evaluated.
+    "$bin" train --data images:pics --image-size 16 --test-fraction 0.5 --batch 2 --epochs 1 --hidden 16 --latent 2 \
+      --out half.ckpt 2> half.err || { cat half.err; fail "training with --test-fraction failed"; }
+    grep -q "6 train / 6 test images" half.err || { cat half.err; fail "--test-fraction 0.5 did not split 6/6"; }
+    "$bin" eval --model half.ckpt --json > h.json 2> /dev/null
+    python3 -c 'import json; j=json.load(open("h.json")); assert j["n"]==6, j'
     ;;
 
   errors)
