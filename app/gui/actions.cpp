@@ -86,6 +86,11 @@ void collect_data(AppState& app) {
   const std::string& spec = data->spec;
   app.data_kind = spec.rfind("idx:", 0) == 0 ? 1 : spec.rfind("images:", 0) == 0 ? 2 : spec == "synthetic" ? 3 : 0;
   if (app.data_kind == 1 || app.data_kind == 2) app.data_path = spec.substr(spec.find(':') + 1);
+  if (app.data_kind == 2) {
+    app.image_size = data->height;
+    app.image_rgb = data->channels == 3;
+    app.test_fraction = static_cast<float>(data->test_fraction);
+  }
   app.model_config.channels = data->channels;
   app.model_config.height = data->height;
   app.model_config.width = data->width;

@@ -143,6 +143,9 @@ struct AppState {
   std::shared_ptr<const Dataset> data;
   int data_kind = 0;  // Training panel combo: 0 Fashion-MNIST, 1 IDX folder, 2 image folder, 3 synthetic
   std::string data_path;
+  int image_size = 28;        // image folders: resized to this square size
+  bool image_rgb = false;     // image folders: keep colour
+  float test_fraction = 0.1f;  // image folders: share of each class held out
   struct PendingData {
     std::string spec;
     std::future<std::shared_ptr<const Dataset>> future;

@@ -13,17 +13,28 @@ namespace {
 
 const char* const kDataKinds[] = {"Fashion-MNIST", "IDX folder", "Image folder", "Synthetic"};
 
-std::string data_spec_from_ui(const AppState& app) {
+DataSpec data_spec_from_ui(const AppState& app) {
+  DataSpec spec;
   switch (app.data_kind) {
     case 1:
-      return "idx:" + app.data_path;
+      spec.kind = DataSpec::Kind::Idx;
+      spec.path = app.data_path;
+      break;
     case 2:
-      return "images:" + app.data_path;
+      spec.kind = DataSpec::Kind::ImageFolder;
+      spec.path = app.data_path;
+      spec.image_size = app.image_size;
+      spec.rgb = app.image_rgb;
+      spec.test_fraction = app.test_fraction;
+      spec.seed = app.train_config.seed;
+      break;
     case 3:
-      return "synthetic";
+      spec.kind = DataSpec::Kind::Synthetic;
+      break;
     default:
-      return "fashion-mnist";
+      spec.kind = DataSpec::Kind::FashionMnist;
   }
+  return spec;
 }
 
 std::string format_duration(double seconds) {
@@ -54,6 +65,20 @@ void data_section(AppState& app) {
     ImGui::InputTextWithHint("##datapath", app.data_kind == 1 ? "folder with *-idx3-ubyte files" : "folder of images",
                              &app.data_path);
     tip("Folder to load: IDX files (train-images-idx3-ubyte[.gz], ...) or one sub-folder of images per class.");
+  }
+  if (app.data_kind == 2) {
+    static const int kSizes[] = {28, 32, 64};
+    int choice = int(std::find(std::begin(kSizes), std::end(kSizes), app.image_size) - std::begin(kSizes)) % 3;
+    ImGui::SetNextItemWidth(70);
+    if (ImGui::Combo("px", &choice, "28\0" "32\0" "64\0")) app.image_size = kSizes[choice];
+    tip("Images are resized to this square size (28, 32 and 64 also suit the convolutional model).");
+    ImGui::SameLine();
+    ImGui::Checkbox("RGB", &app.image_rgb);
+    tip("Keep colour (3 channels) instead of converting to grayscale.");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(60);
+    ImGui::SliderFloat("test", &app.test_fraction, 0.05f, 0.5f, "%.2f");
+    tip("Share of each class's images held out as the test set.");
   }
   if (busy) {
     ImGui::TextColored(ImVec4(1, 0.85f, 0.3f, 1), "Loading %s ... %.1f s", app.pending_data->spec.c_str(),

@@ -236,7 +236,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     checkpoint.data_spec = data.at("spec").get<std::string>();
     checkpoint.data_identity = data.at("identity").get<std::string>();
     checkpoint.class_names = data.at("class_names").get<std::vector<std::string>>();
-    checkpoint.data_test_fraction = data.at("test_fraction").get<double>();
+    checkpoint.data_test_fraction = data.value("test_fraction", 0.0);  // optional: absent before it existed
     const auto& progress = header.at("progress");
     checkpoint.step = progress.at("step").get<std::int64_t>();
     checkpoint.epoch = progress.at("epoch").get<int>();
