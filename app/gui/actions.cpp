@@ -190,6 +190,12 @@ void maybe_encode(AppState& app, const Snapshot* snap) {
 
 void report(AppState& app, const std::string& text, bool error) {
   if (text.empty()) return;
+  // The same message again (a panel failing every frame) refreshes the entry instead of
+  // flooding the list.
+  if (!app.messages.empty() && app.messages.front().text == text && app.messages.front().error == error) {
+    app.messages.front().time = app.now;
+    return;
+  }
   app.messages.push_front(Message{text, error, app.now});
   while (app.messages.size() > 8) app.messages.pop_back();
 }

@@ -26,6 +26,7 @@
 #include "app/gui/window_layout.h"
 #include "core/io/export.h"
 #include "imgui.h"
+#include "imgui_internal.h"  // ErrorCheckEndWindowRecover
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 
@@ -165,6 +166,23 @@ void init_app(AppState& app, const GuiOptions& options) {
   }
 }
 
+// Closes whatever a panel that threw left open (child windows, popups, ID and style stacks,
+// disabled blocks) so the frame can finish with `panel` as the current window.
+void unwind_to(ImGuiWindow* panel, short disabled_depth) {
+  ImGuiContext& g = *ImGui::GetCurrentContext();
+  while (g.CurrentWindow && g.CurrentWindow != panel) {
+    ImGui::ErrorCheckEndWindowRecover(nullptr);
+    if (g.CurrentWindow->Flags & ImGuiWindowFlags_Popup)
+      ImGui::EndPopup();
+    else if (g.CurrentWindow->Flags & ImGuiWindowFlags_ChildWindow)
+      ImGui::EndChild();
+    else
+      ImGui::End();
+  }
+  ImGui::ErrorCheckEndWindowRecover(nullptr);
+  while (g.DisabledStackSize > disabled_depth) ImGui::EndDisabled();
+}
+
 void draw_windows(AppState& app, const Snapshot& snap, float status_height) {
   using DrawFn = void (*)(AppState&, const Snapshot&);
   static const DrawFn draw[8] = {draw_training_panel,        draw_loss_panel,     draw_latent_panel,
@@ -189,7 +207,16 @@ void draw_windows(AppState& app, const Snapshot& snap, float status_height) {
     if (ImGui::Begin(kWindowTitles[i])) {
       const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
       app.hot_spots[kWindowTitles[i]] = Rect{p.x, p.y, s.x, s.y};
-      draw[i](app, snap);
+      // A failing panel must not take the window (and the training run) down: report it, let
+      // ImGui unwind whatever the panel left open, and carry on with the next panel.
+      ImGuiWindow* panel = ImGui::GetCurrentWindow();
+      const short disabled_depth = ImGui::GetCurrentContext()->DisabledStackSize;
+      try {
+        draw[i](app, snap);
+      } catch (const std::exception& e) {
+        unwind_to(panel, disabled_depth);
+        report(app, std::string(kWindowTitles[i]) + ": " + e.what(), true);
+      }
     } else {
       const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
       app.hot_spots[kWindowTitles[i]] = Rect{p.x, p.y, s.x, s.y};
