@@ -45,6 +45,7 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
   if (torch_threads > 0) threads = torch_threads;
   torch::set_num_threads(threads);
   const int blas_threads = profile == ThreadProfile::Headless ? 0 : 1;  // 0: OpenBLAS's default
+  // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas.
   using SetThreads = void (*)(int);
   auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   using GetThreads = int (*)();

@@ -17,8 +17,8 @@ enum class ThreadProfile {
 };
 // Applies the measured thread settings; call once before the first tensor operation.
 // Returns a one-line description for logs and the status bar.
-// torch_threads > 0 overrides the profile's torch thread count (for benchmarks); the
-// OPENBLAS_NUM_THREADS environment variable, when set, overrides the BLAS thread count.
+// torch_threads > 0, else the VAE_TORCH_THREADS environment variable, overrides the profile's
+// torch thread count (for benchmarks); OPENBLAS_NUM_THREADS, when set, overrides the BLAS count.
 std::string configure_threads(ThreadProfile profile, int torch_threads = 0);
 
 }  // namespace vae
