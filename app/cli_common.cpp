@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/format.h"
 #include "core/errors.h"
 
 namespace vae::cli {
@@ -29,17 +30,6 @@ int guarded(const char* command, const std::function<int()>& body) {
     std::cerr << "vae-explorer " << command << ": " << error.what() << "\n";
     return kExitFailure;
   }
-}
-
-std::string format_duration(double seconds) {
-  if (!(seconds >= 0) || !std::isfinite(seconds)) return "--:--";
-  const long total = std::lround(seconds);
-  char text[32];
-  if (total >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, (total / 60) % 60, total % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
-  return text;
 }
 
 ProgressLine::ProgressLine(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)) {}

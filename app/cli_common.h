@@ -36,8 +36,6 @@ class ProgressLine {
   std::size_t last_width_ = 0;
 };
 
-std::string format_duration(double seconds);
-
 struct LoadedModel {
   Checkpoint checkpoint;
   std::shared_ptr<const Dataset> data;  // null unless asked for

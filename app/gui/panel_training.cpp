@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/format.h"
 #include "app/gui/panels.h"
 #include "imgui.h"
 #include "imgui_stdlib.h"
@@ -35,18 +36,6 @@ DataSpec data_spec_from_ui(const AppState& app) {
       spec.kind = DataSpec::Kind::FashionMnist;
   }
   return spec;
-}
-
-std::string format_duration(double seconds) {
-  if (seconds < 0) return "?";
-  char text[32];
-  const int s = int(std::lround(seconds));
-  if (s >= 3600) {
-    std::snprintf(text, sizeof text, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  } else {
-    std::snprintf(text, sizeof text, "%d:%02d", s / 60, s % 60);
-  }
-  return text;
 }
 
 void data_section(AppState& app) {
