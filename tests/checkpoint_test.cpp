@@ -18,7 +18,11 @@ namespace {
 using testing::TempDir;
 
 std::shared_ptr<const Dataset> small_data() {
-  static auto data = std::make_shared<const Dataset>(make_synthetic(600, 100, 9));
+  static auto data = [] {
+    Dataset d = make_synthetic(600, 100, 9);
+    d.spec = "synthetic";  // as load_dataset names it
+    return std::make_shared<const Dataset>(std::move(d));
+  }();
   return data;
 }
 
@@ -76,6 +80,10 @@ TEST(Checkpoint, RoundTripIsBitExact) {
   EXPECT_EQ(loaded.optimizer_state, saved.optimizer_state);
   EXPECT_EQ(loaded.rng_state, saved.rng_state);
   EXPECT_EQ(loaded.data_identity, small_data()->identity());
+  // The data's own seed (9), not the training seed (21), rebuilds the same synthetic set.
+  const DataSpec rebuilt = data_spec_for(loaded);
+  EXPECT_EQ(rebuilt.seed, 9u);
+  EXPECT_EQ(make_synthetic(600, 100, rebuilt.seed).identity(), small_data()->identity());
   ASSERT_EQ(loaded.history.steps.size(), 15u);
   EXPECT_EQ(loaded.history.steps[7].neg_elbo, saved.history.steps[7].neg_elbo);
   ASSERT_EQ(loaded.history.epochs.size(), 1u);

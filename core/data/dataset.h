@@ -26,6 +26,7 @@ struct Dataset {
   int width = 28;
   std::vector<std::string> class_names;  // index = label; empty when unlabelled
   double test_fraction = 0;  // image folders: the share held out for testing (0 when fixed by the files)
+  std::uint64_t seed = 0;    // what generated (synthetic) or split (image folders) it; 0 when unused
   Split train;
   Split test;
 

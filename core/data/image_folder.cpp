@@ -79,6 +79,7 @@ Dataset load_image_folder(const DataSpec& spec) {
   data.channels = spec.rgb ? 3 : 1;
   data.height = data.width = spec.image_size;
   data.test_fraction = spec.test_fraction;
+  data.seed = spec.seed;
   std::mt19937_64 rng(spec.seed);
   for (const auto& dir : class_dirs) {
     auto files = image_files(dir);

@@ -65,6 +65,7 @@ Dataset make_synthetic(std::size_t train_count, std::size_t test_count, std::uin
   data.channels = 1;
   data.height = data.width = kSide;
   data.class_names = synthetic_class_names();
+  data.seed = seed;
   std::mt19937_64 rng(seed);
   data.train.pixels.reserve(train_count * kSide * kSide);
   data.test.pixels.reserve(test_count * kSide * kSide);

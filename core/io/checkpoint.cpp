@@ -167,7 +167,8 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
                  {"model", model_config_to_json(checkpoint.model_config)},
                  {"train", train_config_to_json(checkpoint.train_config)},
                  {"data", {{"spec", checkpoint.data_spec}, {"identity", checkpoint.data_identity},
-                           {"class_names", checkpoint.class_names}, {"test_fraction", checkpoint.data_test_fraction}}},
+                           {"class_names", checkpoint.class_names}, {"test_fraction", checkpoint.data_test_fraction},
+                           {"seed", checkpoint.data_seed}}},
                  {"progress", {{"step", checkpoint.step}, {"epoch", checkpoint.epoch},
                                {"step_in_epoch", checkpoint.step_in_epoch}, {"epoch_order", checkpoint.epoch_order}}},
                  {"history", history_to_json(checkpoint.history)},
@@ -192,7 +193,7 @@ DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override
   DataSpec spec = DataSpec::parse(text);
   spec.image_size = checkpoint.model_config.height;
   spec.rgb = checkpoint.model_config.channels == 3;
-  spec.seed = checkpoint.train_config.seed;
+  if (checkpoint.data_seed > 0) spec.seed = checkpoint.data_seed;
   if (checkpoint.data_test_fraction > 0) spec.test_fraction = checkpoint.data_test_fraction;
   return spec;
 }
@@ -236,7 +237,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     checkpoint.data_spec = data.at("spec").get<std::string>();
     checkpoint.data_identity = data.at("identity").get<std::string>();
     checkpoint.class_names = data.at("class_names").get<std::vector<std::string>>();
-    checkpoint.data_test_fraction = data.value("test_fraction", 0.0);  // optional: absent before it existed
+    // Optional: absent in files written before they were recorded (the CLI then used the
+    // training seed for the data too).
+    checkpoint.data_test_fraction = data.value("test_fraction", 0.0);
+    checkpoint.data_seed = data.value("seed", static_cast<std::uint64_t>(checkpoint.train_config.seed));
     const auto& progress = header.at("progress");
     checkpoint.step = progress.at("step").get<std::int64_t>();
     checkpoint.epoch = progress.at("epoch").get<int>();

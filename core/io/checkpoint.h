@@ -23,6 +23,7 @@ struct Checkpoint {
   std::string data_identity;  // Dataset::identity()
   std::vector<std::string> class_names;
   double data_test_fraction = 0;  // image folders: the held-out share, to rebuild the same split
+  std::uint64_t data_seed = 0;    // Dataset::seed: regenerates the synthetic set, re-splits folders
   std::int64_t step = 0;
   int epoch = 0;
   std::int64_t step_in_epoch = 0;
@@ -38,7 +39,7 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
 Checkpoint load_checkpoint(const std::string& path);
 // How to load data for a checkpoint's model: `override_text` (a --data value) when given, else
 // the data it was trained on; image folders are resized to the model's input and split with the
-// training seed, so the test split is the one held out during training.
+// recorded seed and share, so the test split is the one held out during training.
 DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override_text = "");
 
 // Cheap test used for drag-and-drop: does the file start with the checkpoint magic?

@@ -224,6 +224,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.data_identity = data_->identity();
   checkpoint.class_names = data_->class_names;
   checkpoint.data_test_fraction = data_->test_fraction;
+  checkpoint.data_seed = data_->seed;
   checkpoint.step = step_;
   checkpoint.epoch = epoch_;
   checkpoint.step_in_epoch = step_in_epoch_;
