@@ -76,10 +76,10 @@ std::shared_ptr<const Dataset> load_data_with_message(const DataSpec& spec) {
 
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data) {
   LoadedModel loaded;
-  loaded.checkpoint = load_checkpoint(path);
+  loaded.checkpoint = load_model_file(path);
   if (need_data) {
     loaded.data = load_data_with_message(data_spec_for(loaded.checkpoint, data_spec));
-    if (loaded.data->identity() != loaded.checkpoint.data_identity)
+    if (!loaded.checkpoint.data_identity.empty() && loaded.data->identity() != loaded.checkpoint.data_identity)
       std::cerr << "note: the model was trained on " << loaded.checkpoint.data_identity << "\n";
   }
   return loaded;

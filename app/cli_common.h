@@ -7,6 +7,7 @@
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
+#include "core/io/model_file.h"
 #include "core/train/snapshot.h"
 
 namespace vae::cli {
@@ -40,7 +41,7 @@ struct LoadedModel {
   Checkpoint checkpoint;
   std::shared_ptr<const Dataset> data;  // null unless asked for
 };
-// Loads a checkpoint and, when `need_data`, the data set: `data_spec` when given, else the one
+// Loads a checkpoint or a TorchScript model and, when `need_data`, the data set: `data_spec` when given, else the one
 // the model was trained on. Warns on stderr when the data differ from the training data.
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data);
 

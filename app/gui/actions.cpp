@@ -8,6 +8,7 @@
 
 #include "app/gui/app_state.h"
 #include "core/errors.h"
+#include "core/io/model_file.h"
 
 namespace vae::gui {
 
@@ -62,10 +63,15 @@ void adopt_checkpoint(AppState& app, const Checkpoint& checkpoint, const std::st
     app.hidden_text = hidden;
     app.checkpoint_path = path;
     install_trainer(app, std::move(trainer), path);
-    report(app,
-           "Opened " + path + " (epoch " + std::to_string(checkpoint.epoch) + ", step " +
-               std::to_string(checkpoint.step) + "); press Resume to continue training",
-           false);
+    const auto capabilities = Inference(checkpoint.model).capabilities();
+    if (!capabilities.trainable) {
+      report(app, "Opened " + path + " (" + capabilities.family + ", read-only: explore it, training is off)", false);
+    } else {
+      report(app,
+             "Opened " + path + " (epoch " + std::to_string(checkpoint.epoch) + ", step " +
+                 std::to_string(checkpoint.step) + "); press Resume to continue training",
+             false);
+    }
   } catch (const std::exception& e) {
     report(app, e.what(), true);
   }
@@ -118,6 +124,12 @@ void collect_checkpoint(AppState& app) {
   // --data given with --load picks the data for that checkpoint; otherwise its training data,
   // at the model's image size and with its training split.
   const std::string override_text = path == app.options.load_path ? app.options.data_spec : "";
+  const ModelConfig& shape = checkpoint.model_config;
+  if (checkpoint.data_spec.empty() && override_text.empty() && app.data && app.data->channels == shape.channels &&
+      app.data->height == shape.height && app.data->width == shape.width) {
+    adopt_checkpoint(app, checkpoint, path);  // a TorchScript model: explored on the data shown
+    return;
+  }
   DataSpec spec;
   try {
     spec = data_spec_for(checkpoint, override_text);
@@ -146,7 +158,9 @@ std::shared_ptr<const EncodedTestSet> encode_test_set(std::shared_ptr<const Mode
   auto set = std::make_shared<EncodedTestSet>();
   set->model = model;
   Inference inference(model);
-  set->codes = inference.encode(data->test.pixels.data(), data->test.count);
+  // Conditional models encode each test image with its own label.
+  const std::vector<int> labels = inference.capabilities().conditional ? data->test.labels : std::vector<int>{};
+  set->codes = inference.encode(data->test.pixels.data(), data->test.count, 1000, labels);
   set->labels = data->test.labels;
   if (set->codes.dims >= 2 && set->codes.count >= 3) {
     set->pca = compute_pca(set->codes.mu, set->codes.count, set->codes.dims, 2);
@@ -233,7 +247,8 @@ void open_checkpoint(AppState& app, const std::string& path) {
     return;
   }
   app.pending_checkpoint_path = path;
-  app.pending_checkpoint = std::async(std::launch::async, [path] { return load_checkpoint(path); });
+  // Our checkpoints and TorchScript archives (read-only models trained in PyTorch) alike.
+  app.pending_checkpoint = std::async(std::launch::async, [path] { return load_model_file(path); });
 }
 
 void new_trainer(AppState& app, bool start) {
@@ -321,7 +336,8 @@ void update(AppState& app) {
   }
   if (snap && snap->model && (!app.inference || app.inference->model() != snap->model)) {
     try {
-      app.inference = std::make_shared<const Inference>(snap->model);
+      // Conditional models are shown for their first class (a class picker is still to come).
+      app.inference = std::make_shared<const Inference>(snap->model, 0);
       app.model_serial++;
       const auto dims = std::size_t(app.inference->latent_dim());
       if (app.z.size() != dims) {

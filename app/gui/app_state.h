@@ -48,9 +48,10 @@ struct LossPanelState {
   bool auto_scroll = true;
   double x0 = 0, x1 = 1;  // epochs shown when not auto-scrolling
   float smoothing = 0.9f;
-  // Smoothed copies of the step series, extended incrementally as the history grows.
-  std::vector<float> smooth[3];
-  double ema[3] = {0, 0, 0};
+  // Smoothed copies of the step series (the loss, then the model's named terms), extended
+  // incrementally as the history grows.
+  std::vector<std::vector<float>> smooth;
+  std::vector<double> ema;
   std::size_t smoothed_count = 0;
   float smoothed_with = -1;
   const void* smoothed_trainer = nullptr;

@@ -33,7 +33,9 @@ void refresh_image(AppState& app) {
 const std::vector<float>& kl_per_dim(AppState& app, const Snapshot& snap) {
   DecoderPanelState& s = app.decoder;
   const bool live = std::any_of(snap.kl_per_dim.begin(), snap.kl_per_dim.end(), [](float v) { return v > 0; });
-  if (live || !app.encoded || app.encoded->codes.dims != int(app.z.size())) return snap.kl_per_dim;
+  // Models without a Gaussian posterior have no KL per dimension (the snapshot's list is empty).
+  if (live || !app.encoded || app.encoded->codes.dims != int(app.z.size()) || app.encoded->codes.logvar.empty())
+    return snap.kl_per_dim;
   if (s.test_kl_serial != app.encoded_serial) {
     const LatentCodes& c = app.encoded->codes;
     s.test_kl.assign(std::size_t(c.dims), 0.f);

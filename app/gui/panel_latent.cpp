@@ -223,7 +223,8 @@ void draw_latent_panel(AppState& app, const Snapshot&) {
   if (s.hover_index >= 0) {
     const std::size_t i = std::size_t(s.hover_index);
     const ImVec2 c(f.to_px_x(s.plane_xy[i * 2]), f.to_px_y(s.plane_xy[i * 2 + 1]));
-    draw_ellipse(list, app, i, c, s.units_per_pixel);
+    // The posterior's spread only where the model has one (not for discrete codes).
+    if (!app.encoded->codes.logvar.empty()) draw_ellipse(list, app, i, c, s.units_per_pixel);
     list->AddCircle(c, s.point_size + 2, IM_COL32(255, 255, 255, 255), 12, 1.5f);
   }
   if (!app.z.empty()) {
