@@ -180,7 +180,7 @@ int run_sample(const SampleCommand& o) {
     write_file_atomically(o.pixels_file, csv.str());
   }
   write_png(make_grid(images, columns), o.out);
-  std::cerr << "wrote " << o.out << " (" << o.n << " samples";
+  std::cerr << "wrote " << o.out << " (" << images.size() << " images";
   if (capabilities.conditional)
     std::cerr << (o.label >= 0 ? ", class " + capabilities.class_names[o.label] : ", classes in turn");
   if (capabilities.prior != "N(0, I)") std::cerr << ", prior: " << capabilities.prior;

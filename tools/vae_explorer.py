@@ -183,18 +183,16 @@ def load(path):
 
 
 class _Unconditional(nn.Module):
-    """TorchScript wrapper: encode(x), decode(z)."""
+    """TorchScript wrapper (traced): encode(x), decode(z)."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
 
-    @torch.jit.export
     def encode(self, x):
         h = self.model.encoder(x)
         return self.model.mu(h), self.model.logvar(h)
 
-    @torch.jit.export
     def decode(self, z):
         out = self.model.decoder(z)
         return torch.sigmoid(out) if self.model.likelihood == "gaussian" else out

@@ -24,7 +24,10 @@ class VqVaeImpl : public VaeImpl {
                                   nn::ReLU(),
                                   nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[0], kHiddenChannels[1], 4).stride(2).padding(1)),
                                   nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[1], d, 3).padding(1))));
-    codebook_ = register_parameter("codebook", torch::randn({config_.codebook, d}, torch::kFloat));
+    // Small entries near the origin, where the untrained encoder's outputs are: with wide
+    // entries one code wins every position and the rest never move (dead codes).
+    const double spread = 1.0 / config_.codebook;
+    codebook_ = register_parameter("codebook", torch::rand({config_.codebook, d}, torch::kFloat) * (2 * spread) - spread);
     decoder_ = register_module(
         "decoder",
         nn::Sequential(nn::Conv2d(nn::Conv2dOptions(d, kHiddenChannels[1], 3).padding(1)), nn::ReLU(),
