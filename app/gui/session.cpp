@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 
@@ -28,6 +29,8 @@ Session::Session(const GuiOptions& options, MessageLog& messages)
       messages_(messages),
       blas_(detect_blas()) {
   checkpoint_path = options.load_path;
+  // Tests and scripts point every export somewhere of their own; imgui.ini does not override it.
+  if (const char* dir = std::getenv("VAE_EXPLORER_EXPORT_DIR"); dir && *dir) export_dir = dir;
 }
 
 void Session::start() {

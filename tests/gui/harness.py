@@ -174,6 +174,19 @@ class Session:
             time.sleep(0.1)
         raise Failure(f"'{name}' never appeared in the layout JSON")
 
+    def stable_rect(self, name, timeout=30):
+        """The rectangle of `name` once it stops moving (a popup settles its place over its
+        first frames)."""
+        deadline = time.time() + timeout
+        previous = None
+        while time.time() < deadline:
+            rect = self.rect(name, timeout)
+            if rect == previous:
+                return rect
+            previous = rect
+            time.sleep(0.3)
+        raise Failure(f"'{name}' never settled")
+
     def wait_for(self, predicate, timeout, what):
         deadline = time.time() + timeout
         while time.time() < deadline:

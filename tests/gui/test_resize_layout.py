@@ -92,7 +92,7 @@ def test(binary):
         check(s.rect("Samples") == moved, "the moved panel was tiled back without Reset layout")
         # View > Reset layout returns to the tiling.
         s.click_rect(s.rect("View"))
-        s.click_rect(s.rect("View.ResetLayout"))
+        s.click_rect(s.stable_rect("View.ResetLayout"))
         s.wait_for(lambda: s.rect("Samples") == tiled, 10, "Reset layout to put Samples back on its tile")
         check(s.stop_app() == 0, "the app did not exit cleanly")
 
