@@ -56,12 +56,11 @@ const std::string& Session::loading_spec() const {
 
 double Session::loading_since() const { return pending_data_ ? pending_data_->since : now_; }
 
-void Session::install_trainer(std::unique_ptr<Trainer> trainer, const std::string& origin) {
+void Session::install_trainer(std::unique_ptr<Trainer> trainer) {
   // The old trainer's destructor joins its worker; do it before the new one starts competing
   // for the two cores.
   trainer_.reset();
   trainer_ = std::move(trainer);
-  (void)origin;
   snapshot_ = trainer_->snapshot();
   seen_message_id_ = 0;
   trainer_serial_++;
@@ -73,7 +72,7 @@ void Session::adopt_checkpoint(const Checkpoint& checkpoint, const std::string& 
     model_config = checkpoint.model_config;
     train_config = checkpoint.train_config;
     checkpoint_path = path;
-    install_trainer(std::move(trainer), path);
+    install_trainer(std::move(trainer));
     messages_.report("Opened " + path + " (epoch " + std::to_string(checkpoint.epoch) + ", step " +
                          std::to_string(checkpoint.step) + "); press Resume to continue training",
                      false);
@@ -192,7 +191,7 @@ void Session::new_trainer(bool start) {
     train_config.validate();
     auto trainer = std::make_unique<Trainer>(data_, model, train_config);
     model_config = model;
-    install_trainer(std::move(trainer), "new model");
+    install_trainer(std::move(trainer));
     if (start) trainer_->start();
   } catch (const std::exception& e) {
     messages_.report(e.what(), true);
