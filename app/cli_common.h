@@ -50,10 +50,10 @@ struct ModelDataOptions {
   std::vector<int> hidden = {400};
   int latent = 20;
   std::string likelihood = "bernoulli";
-  bool conditional = false;   // train: a conditional VAE on the data's labels (classes set from the data)
-  int codebook = 64;          // --model vqvae: codebook entries
-  int code_dim = 16;          // --model vqvae: length of each code vector
-  double commitment = 0.25;   // --model vqvae: weight of the commitment loss
+  bool conditional = false;  // train: a conditional VAE on the data's labels (classes set from the data)
+  int codebook = 64;         // --model vqvae: codebook entries
+  int code_dim = 16;         // --model vqvae: length of each code vector
+  double commitment = 0.25;  // --model vqvae: weight of the commitment loss
   bool learn_variance = false;
   double sigma = 0.1;
   double beta = 1;

@@ -72,8 +72,12 @@ int run_eval(const EvalCommand& o) {
     // The headline loss under its name, then every term and statistic the model reports.
     nlohmann::json terms = nlohmann::json::object();
     for (const auto& t : r.terms) terms[t.name] = t.value;
-    nlohmann::json j = {{"model", o.model}, {"family", capabilities.family}, {"data", loaded.data->spec},
-                        {"split", o.split}, {"n", r.n},                      {loss_name, r.neg_elbo},
+    nlohmann::json j = {{"model", o.model},
+                        {"family", capabilities.family},
+                        {"data", loaded.data->spec},
+                        {"split", o.split},
+                        {"n", r.n},
+                        {loss_name, r.neg_elbo},
                         {"terms", terms}};
     for (const auto& t : r.terms) j[t.name] = t.value;
     if (capabilities.posterior_variance) {
@@ -85,7 +89,8 @@ int run_eval(const EvalCommand& o) {
     std::cout << j.dump() << std::endl;
   } else {
     std::cout << "n " << r.n << "  " << (capabilities.posterior_variance ? "-ELBO " : "loss ") << r.neg_elbo << " (";
-    for (std::size_t t = 0; t < r.terms.size(); ++t) std::cout << (t ? ", " : "") << r.terms[t].name << " " << r.terms[t].value;
+    for (std::size_t t = 0; t < r.terms.size(); ++t)
+      std::cout << (t ? ", " : "") << r.terms[t].name << " " << r.terms[t].value;
     std::cout << ")";
     if (capabilities.posterior_variance) std::cout << "  active units " << r.active_units << "/" << r.kl_per_dim.size();
     if (r.iw_samples > 0) std::cout << "  NLL(IS, k=" << r.iw_samples << ") " << r.nll_is;
@@ -119,15 +124,19 @@ std::vector<float> read_latent_points(const std::string& path, int dims) {
     if (token.empty()) return;
     char* end = nullptr;
     const float value = std::strtof(token.c_str(), &end);
-    if (*end != '\0' || !std::isfinite(value)) throw DataError(path + ": '" + token.substr(0, 40) + "' is not a finite number");
+    if (*end != '\0' || !std::isfinite(value))
+      throw DataError(path + ": '" + token.substr(0, 40) + "' is not a finite number");
     z.push_back(value);
     if (z.size() > std::size_t(10000) * dims) throw DataError(path + ": more than 10000 latent points");
     token.clear();
   };
   while (in.get(c)) {
-    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) flush();
-    else if (token.size() < 64) token += c;
-    else throw DataError(path + ": a number longer than 64 characters");
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c)))
+      flush();
+    else if (token.size() < 64)
+      token += c;
+    else
+      throw DataError(path + ": a number longer than 64 characters");
   }
   flush();
   if (z.empty() || z.size() % dims != 0)
@@ -151,7 +160,7 @@ int run_sample(const SampleCommand& o) {
                       std::to_string(capabilities.num_classes()) + " classes (0 to " +
                       std::to_string(capabilities.num_classes() - 1) + ")");
   // Conditional models without --class: one column per class, so each row shows every class.
-  const int columns = o.columns > 0                                   ? o.columns
+  const int columns = o.columns > 0                             ? o.columns
                       : capabilities.conditional && o.label < 0 ? capabilities.num_classes()
                                                                 : default_columns(o.n);
   std::vector<Image> images;
@@ -224,15 +233,15 @@ int run_export(const ExportCommand& o) {
       std::vector<Image> tiles;
       for (std::size_t i = 0; i < count; ++i) tiles.push_back(o.split == "test" ? loaded.data->test_picture(i)
                                                                                  : loaded.data->train_picture(i));
-      const auto recon =
-          inference.reconstruct(split.pixels.data(), count, conditional_labels(inference, split, count));
+      const auto recon = inference.reconstruct(split.pixels.data(), count, conditional_labels(inference, split, count));
       tiles.insert(tiles.end(), recon.begin(), recon.end());
       write_png(make_grid(tiles, static_cast<int>(count)), o.recon);
       std::cerr << "wrote " << o.recon << "\n";
     }
   }
   if (!o.traversal.empty() && !inference.capabilities().continuous_latent)
-    throw ConfigError("--traversal needs a continuous latent; a " + inference.capabilities().family + " has discrete codes");
+    throw ConfigError("--traversal needs a continuous latent; a " + inference.capabilities().family +
+                      " has discrete codes");
   if (!o.traversal.empty()) {
     // One row per latent dimension: z_d from -3 to 3, the other dimensions at 0 (the prior mean).
     const int dims = inference.latent_dim(), steps = std::max(2, o.traversal_steps);

@@ -172,7 +172,8 @@ TEST(ConditionalVae, SamplesLookLikeTheirClass) {
     constexpr int kPerClass = 30;
     int correct = 0;
     for (int c = 0; c < classes; ++c) {
-      for (const auto& image : inference.sample(kPerClass, 100 + c, c)) correct += classifier.classify(image.pixels) == c;
+      for (const auto& image : inference.sample(kPerClass, 100 + c, c))
+        correct += classifier.classify(image.pixels) == c;
     }
     const double rate = double(correct) / (kPerClass * classes);
     std::printf("[ conditional %s ] generated images classified as their class: %.1f%% (chance %.1f%%)\n",
@@ -216,9 +217,10 @@ TEST(VqVae, ReconstructsAndUsesItsCodebook) {
             (std::vector<std::string>{"recon", "codebook", "commitment", "perplexity", "dead_codes"}));
   const float first_perplexity = history.step_term(history.steps.front(), "perplexity");
   const float last_perplexity = history.step_term(history.steps.back(), "perplexity");
-  std::printf("[ vq-vae ] test recon %.2f -> %.2f nats/image; test perplexity %.2f, batch perplexity %.2f -> %.2f "
-              "of %d codes\n",
-              before.recon, after.recon, after.term("perplexity"), first_perplexity, last_perplexity, config.codebook);
+  std::printf(
+      "[ vq-vae ] test recon %.2f -> %.2f nats/image; test perplexity %.2f, batch perplexity %.2f -> %.2f "
+      "of %d codes\n",
+      before.recon, after.recon, after.term("perplexity"), first_perplexity, last_perplexity, config.codebook);
   // Bernoulli reconstruction of 28x28 synthetic shapes: an untrained decoder is near 784 log 2
   // = 543 nats; the trained VQ-VAE must get below 100 (it reaches about 60-70 here).
   EXPECT_GT(before.recon, 300);
@@ -245,7 +247,8 @@ void downgrade_to_version_1(const std::string& path) {
   auto bytes = testing::read_bytes(path);
   std::uint64_t header_size;
   std::memcpy(&header_size, bytes.data() + 12, 8);
-  auto header = nlohmann::json::parse(bytes.begin() + 20, bytes.begin() + 20 + static_cast<std::ptrdiff_t>(header_size));
+  auto header =
+      nlohmann::json::parse(bytes.begin() + 20, bytes.begin() + 20 + static_cast<std::ptrdiff_t>(header_size));
   auto& steps = header["history"]["steps"];
   steps["neg_elbo"] = steps["loss"];
   steps["recon"] = steps["terms"]["recon"];
@@ -267,7 +270,8 @@ void downgrade_to_version_1(const std::string& path) {
   std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + 8);
   const std::uint32_t version = 1;
   const std::uint64_t size = text.size();
-  out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(&version), reinterpret_cast<const std::uint8_t*>(&version) + 4);
+  out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(&version),
+             reinterpret_cast<const std::uint8_t*>(&version) + 4);
   out.insert(out.end(), reinterpret_cast<const std::uint8_t*>(&size), reinterpret_cast<const std::uint8_t*>(&size) + 8);
   out.insert(out.end(), text.begin(), text.end());
   out.insert(out.end(), bytes.begin() + 20 + static_cast<std::ptrdiff_t>(header_size), bytes.end() - 4);

@@ -91,7 +91,8 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
     if (options.cancel && options.cancel->load()) throw Error("evaluation cancelled");
     const std::int64_t count = static_cast<std::int64_t>(std::min<std::size_t>(batch, n - start));
     const auto x = all.narrow(0, static_cast<std::int64_t>(start), count);
-    const auto y = all_labels.defined() ? all_labels.narrow(0, static_cast<std::int64_t>(start), count) : torch::Tensor();
+    const auto y =
+        all_labels.defined() ? all_labels.narrow(0, static_cast<std::int64_t>(start), count) : torch::Tensor();
     const auto terms = model->loss(x, y, generator, 1.0);
     if (names.empty()) {
       names = terms.names;

@@ -27,7 +27,7 @@ struct EvalResult {
   std::size_t n = 0;
   double neg_elbo = 0;  // per example, nats: the model's headline loss (-ELBO; recon + VQ terms)
   double recon = 0;
-  double kl = 0;        // NaN for models without a Gaussian posterior
+  double kl = 0;  // NaN for models without a Gaussian posterior
   // Every term and statistic the model reports, averaged over the examples (batches for
   // statistics such as perplexity): "recon", "kl"; "recon", "codebook", "commitment", ...
   std::vector<NamedValue> terms;

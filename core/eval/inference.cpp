@@ -114,7 +114,8 @@ LatentCodes Inference::encode(const float* pixels, std::size_t count, std::size_
   return codes;
 }
 
-std::vector<Image> Inference::reconstruct(const float* pixels, std::size_t count, const std::vector<int>& labels) const {
+std::vector<Image> Inference::reconstruct(const float* pixels, std::size_t count,
+                                          const std::vector<int>& labels) const {
   return decode(encode(pixels, count, 1000, labels).mu, count, labels);
 }
 
@@ -144,7 +145,8 @@ std::vector<float> Inference::codes_to_latent(const std::vector<std::int64_t>& c
     throw Error("codes_to_latent: the model has no code grid of this size");
   std::vector<float> z(std::size_t(cells) * capabilities_.code_dim);
   for (int cell = 0; cell < cells; ++cell) {
-    if (codes[cell] < 0 || codes[cell] >= capabilities_.codebook_size) throw Error("codes_to_latent: code out of range");
+    if (codes[cell] < 0 || codes[cell] >= capabilities_.codebook_size)
+      throw Error("codes_to_latent: code out of range");
   }
   torch::NoGradGuard no_grad;
   // The code grid's vectors are laid out D x G x G, as decode() reads them.

@@ -17,8 +17,8 @@ class ModelState;
 struct LatentCodes {
   std::size_t count = 0;
   int dims = 0;
-  std::vector<float> mu;      // count * dims: the posterior mean (VQ-VAE: the quantised code vectors)
-  std::vector<float> logvar;  // count * dims; empty for models without a posterior variance
+  std::vector<float> mu;            // count * dims: the posterior mean (VQ-VAE: the quantised code vectors)
+  std::vector<float> logvar;        // count * dims; empty for models without a posterior variance
   std::vector<std::int64_t> codes;  // VQ-VAE: count * grid cells of codebook indices; empty otherwise
 };
 

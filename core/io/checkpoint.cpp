@@ -64,9 +64,13 @@ json history_to_json(const MetricHistory& history) {
     json test_terms = json::object();
     for (std::size_t t = 0; t < history.term_names.size(); ++t)
       test_terms[history.term_names[t]] = number_or_null(MetricHistory::value_of(e.test_terms, int(t)));
-    epochs.push_back({{"epoch", e.epoch}, {"step", e.step}, {"train_loss", number_or_null(e.train_loss)},
-                      {"test_loss", number_or_null(e.test_loss)}, {"test_terms", test_terms},
-                      {"test_nll_is", number_or_null(e.test_nll_is)}, {"iw_samples", e.iw_samples},
+    epochs.push_back({{"epoch", e.epoch},
+                      {"step", e.step},
+                      {"train_loss", number_or_null(e.train_loss)},
+                      {"test_loss", number_or_null(e.test_loss)},
+                      {"test_terms", test_terms},
+                      {"test_nll_is", number_or_null(e.test_nll_is)},
+                      {"iw_samples", e.iw_samples},
                       {"active_units", e.active_units}});
   }
   return {{"loss_name", history.loss_name}, {"term_names", history.term_names}, {"steps", steps}, {"epochs", epochs}};
@@ -79,7 +83,8 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   const std::size_t n = steps.at("step").size();
   const bool named = version >= 2;
   history.loss_name = named ? j.at("loss_name").get<std::string>() : "neg_elbo";
-  history.term_names = named ? j.at("term_names").get<std::vector<std::string>>() : std::vector<std::string>{"recon", "kl"};
+  history.term_names =
+      named ? j.at("term_names").get<std::vector<std::string>>() : std::vector<std::string>{"recon", "kl"};
   if (history.term_names.size() > 64) throw std::runtime_error("the history has more than 64 series");
   const char* loss_key = named ? "loss" : "neg_elbo";
   std::vector<const json*> columns;
@@ -116,14 +121,22 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
 }
 
 json model_config_to_json(const ModelConfig& c) {
-  return {{"kind", to_string(c.kind)},           {"channels", c.channels},
-          {"height", c.height},                  {"width", c.width},
-          {"hidden", c.hidden},                  {"latent", c.latent},
-          {"likelihood", to_string(c.likelihood)}, {"learn_variance", c.learn_variance},
-          {"gaussian_sigma", c.gaussian_sigma}, {"family", to_string(c.family)},
-          {"conditional", c.conditional},        {"classes", c.classes},
-          {"class_names", c.class_names},        {"codebook", c.codebook},
-          {"code_dim", c.code_dim},              {"commitment", c.commitment}};
+  return {{"kind", to_string(c.kind)},
+          {"channels", c.channels},
+          {"height", c.height},
+          {"width", c.width},
+          {"hidden", c.hidden},
+          {"latent", c.latent},
+          {"likelihood", to_string(c.likelihood)},
+          {"learn_variance", c.learn_variance},
+          {"gaussian_sigma", c.gaussian_sigma},
+          {"family", to_string(c.family)},
+          {"conditional", c.conditional},
+          {"classes", c.classes},
+          {"class_names", c.class_names},
+          {"codebook", c.codebook},
+          {"code_dim", c.code_dim},
+          {"commitment", c.commitment}};
 }
 
 ModelConfig model_config_from_json(const json& j) {
@@ -248,8 +261,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (file.size() < kFixed) throw CheckpointError(path + ": checkpoint is truncated (" + std::to_string(file.size()) + " bytes)");
   const auto version = get<std::uint32_t>(file, sizeof kMagic);
   if (version < 1 || version > kCheckpointVersion)
-    throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) + "; this build reads versions 1 to " +
-                          std::to_string(kCheckpointVersion));
+    throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) +
+                          "; this build reads versions 1 to " + std::to_string(kCheckpointVersion));
   const auto header_size = get<std::uint64_t>(file, 12);
   if (header_size > file.size() - kFixed || file.size() - kFixed - header_size < 8 + 4)
     throw CheckpointError(path + ": checkpoint is truncated (header runs past the end of the file)");

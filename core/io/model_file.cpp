@@ -15,6 +15,8 @@ Checkpoint load_model_file(const std::string& path) {
   return checkpoint;
 }
 
-bool looks_like_model_file(const std::string& path) { return looks_like_checkpoint(path) || looks_like_zip_archive(path); }
+bool looks_like_model_file(const std::string& path) {
+  return looks_like_checkpoint(path) || looks_like_zip_archive(path);
+}
 
 }  // namespace vae

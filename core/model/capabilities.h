@@ -15,14 +15,14 @@ enum class PosteriorKind {
 struct ModelCapabilities {
   std::string family;  // for people: "VAE", "conditional VAE", "VQ-VAE", "TorchScript VAE"
   PosteriorKind posterior = PosteriorKind::DiagonalGaussian;
-  bool continuous_latent = true;    // z can be moved freely (sliders, scatter, interpolation)
-  bool posterior_variance = true;   // q(z|x) has a variance: ellipse, per-dimension KL, active units
-  bool importance_sampling = true;  // IS estimate of log p(x) (needs a density for prior and posterior)
-  bool prior_sampling = true;       // can draw z from a prior
-  std::string prior;                // "N(0, I)", or "uniform over codes (no learned prior)"
-  bool conditional = false;         // encode and decode take a class label y
+  bool continuous_latent = true;         // z can be moved freely (sliders, scatter, interpolation)
+  bool posterior_variance = true;        // q(z|x) has a variance: ellipse, per-dimension KL, active units
+  bool importance_sampling = true;       // IS estimate of log p(x) (needs a density for prior and posterior)
+  bool prior_sampling = true;            // can draw z from a prior
+  std::string prior;                     // "N(0, I)", or "uniform over codes (no learned prior)"
+  bool conditional = false;              // encode and decode take a class label y
   std::vector<std::string> class_names;  // conditional: one per class (size = number of classes)
-  bool trainable = true;            // false for read-only models (TorchScript)
+  bool trainable = true;                 // false for read-only models (TorchScript)
   // Discrete codes only: the grid of code indices and the codebook.
   int code_grid_height = 0;
   int code_grid_width = 0;

@@ -19,9 +19,12 @@ std::string to_string(Likelihood likelihood) {
 
 std::string to_string(ModelFamily family) {
   switch (family) {
-    case ModelFamily::Vae: return "vae";
-    case ModelFamily::VqVae: return "vqvae";
-    case ModelFamily::TorchScript: return "torchscript";
+    case ModelFamily::Vae:
+      return "vae";
+    case ModelFamily::VqVae:
+      return "vqvae";
+    case ModelFamily::TorchScript:
+      return "torchscript";
   }
   return "?";
 }

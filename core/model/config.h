@@ -8,8 +8,8 @@ namespace vae {
 enum class ModelKind { Mlp, Conv };  // the architecture of encoder and decoder
 // The latent-variable model family (core/model/factory.cpp builds each from its own file).
 enum class ModelFamily {
-  Vae,    // Gaussian posterior, N(0, I) prior; conditional when ModelConfig::conditional
-  VqVae,  // van den Oord et al. 2017: a grid of discrete codes from a learned codebook
+  Vae,          // Gaussian posterior, N(0, I) prior; conditional when ModelConfig::conditional
+  VqVae,        // van den Oord et al. 2017: a grid of discrete codes from a learned codebook
   TorchScript,  // a Gaussian VAE trained in PyTorch, loaded read-only from a torch.jit.save file
 };
 enum class Likelihood {
@@ -31,12 +31,12 @@ struct ModelConfig {
   bool learn_variance = false;     // Gaussian only: learn one global log-sigma
   double gaussian_sigma = 0.1;     // Gaussian only: fixed sigma (initial sigma when learned)
   ModelFamily family = ModelFamily::Vae;
-  bool conditional = false;        // VAE: p(x | y, z), q(z | x, y) with a one-hot class label y
-  int classes = 0;                 // conditional: number of classes (2..1000)
+  bool conditional = false;              // VAE: p(x | y, z), q(z | x, y) with a one-hot class label y
+  int classes = 0;                       // conditional: number of classes (2..1000)
   std::vector<std::string> class_names;  // conditional: their names (optional; numbers otherwise)
-  int codebook = 64;               // VQ-VAE: codebook entries K (2..4096)
-  int code_dim = 16;               // VQ-VAE: length of each code vector (1..256)
-  double commitment = 0.25;        // VQ-VAE: weight of the commitment loss (beta of the paper)
+  int codebook = 64;                     // VQ-VAE: codebook entries K (2..4096)
+  int code_dim = 16;                     // VQ-VAE: length of each code vector (1..256)
+  double commitment = 0.25;              // VQ-VAE: weight of the commitment loss (beta of the paper)
 
   int image_size() const { return channels * height * width; }
   // Floats of one latent point as decode() takes it: `latent` for a VAE, the code grid's

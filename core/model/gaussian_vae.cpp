@@ -110,11 +110,10 @@ class GaussianVaeImpl : public VaeImpl {
     torch::Tensor input = x;
     if (config_.conditional) {
       const auto labels = one_hot(y);
-      input = labels_as_planes_
-                  ? torch::cat({x, labels.view({x.size(0), config_.classes, 1, 1}).expand(
-                                       {x.size(0), config_.classes, x.size(2), x.size(3)})},
-                               1)
-                  : torch::cat({x.flatten(1), labels}, 1);
+      input = labels_as_planes_ ? torch::cat({x, labels.view({x.size(0), config_.classes, 1, 1})
+                                                     .expand({x.size(0), config_.classes, x.size(2), x.size(3)})},
+                                             1)
+                                : torch::cat({x.flatten(1), labels}, 1);
     }
     const auto h = encoder_->forward(input);
     Posterior posterior;

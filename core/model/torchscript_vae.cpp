@@ -8,9 +8,9 @@
 
 #include <torch/script.h>
 
+#include <sys/stat.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "core/errors.h"
 #include "core/model/vae.h"
@@ -71,9 +71,10 @@ class TorchScriptVaeImpl : public VaeImpl {
     auto params = out.toTensor().to(torch::kFloat);
     const std::vector<std::int64_t> expected = {z.size(0), config_.channels, config_.height, config_.width};
     if (params.sizes().vec() != expected)
-      throw CheckpointError(path_ + ": decode returned a " + shape_text(params) + " tensor; the contract is [N, C, H, W] = [" +
-                            std::to_string(z.size(0)) + ", " + std::to_string(config_.channels) + ", " +
-                            std::to_string(config_.height) + ", " + std::to_string(config_.width) + "]");
+      throw CheckpointError(path_ + ": decode returned a " + shape_text(params) +
+                            " tensor; the contract is [N, C, H, W] = [" + std::to_string(z.size(0)) + ", " +
+                            std::to_string(config_.channels) + ", " + std::to_string(config_.height) + ", " +
+                            std::to_string(config_.width) + "]");
     // Our Gaussian decoders output the mean before the sigmoid; the contract gives the mean.
     if (config_.likelihood == Likelihood::Gaussian) params = torch::logit(params.clamp(1e-6, 1 - 1e-6));
     return params;
@@ -188,14 +189,16 @@ bool looks_like_zip_archive(const std::string& path) {
 
 std::shared_ptr<const ModelState> load_torchscript_vae(const std::string& path) {
   struct stat info {};
-  if (stat(path.c_str(), &info) != 0) throw CheckpointError(path + ": cannot open model (no such file or no permission)");
+  if (stat(path.c_str(), &info) != 0)
+    throw CheckpointError(path + ": cannot open model (no such file or no permission)");
   if (!S_ISREG(info.st_mode)) throw CheckpointError(path + ": not a regular file");
   {
     std::ifstream in(path, std::ios::binary);
     const int first = in.get();
     if (first == 0x80)
-      throw CheckpointError(path + ": a plain pickle (legacy torch.save), not a TorchScript module: save the model with "
-                                   "torch.jit.save(torch.jit.script(model), path, _extra_files=...)");
+      throw CheckpointError(path +
+                            ": a plain pickle (legacy torch.save), not a TorchScript module: save the model with "
+                            "torch.jit.save(torch.jit.script(model), path, _extra_files=...)");
   }
   if (!looks_like_zip_archive(path))
     throw CheckpointError(path + ": not a VAE Explorer checkpoint or a TorchScript archive (unknown file format)");
@@ -207,8 +210,9 @@ std::shared_ptr<const ModelState> load_torchscript_vae(const std::string& path) 
   } catch (const c10::Error& error) {
     const std::string message = first_line(error.what_without_backtrace());
     if (message.find("constants.pkl") != std::string::npos || message.find("code/") != std::string::npos)
-      throw CheckpointError(path + ": a plain torch.save() file (weights only, no TorchScript code): save the model with "
-                                   "torch.jit.save(torch.jit.script(model), path, _extra_files=...)");
+      throw CheckpointError(path +
+                            ": a plain torch.save() file (weights only, no TorchScript code): save the model with "
+                            "torch.jit.save(torch.jit.script(model), path, _extra_files=...)");
     throw CheckpointError(path + ": not a loadable TorchScript module (" + message + ")");
   } catch (const std::exception& error) {
     throw CheckpointError(path + ": not a loadable TorchScript module (" + first_line(error.what()) + ")");

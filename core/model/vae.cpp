@@ -34,9 +34,7 @@ torch::Tensor continuous_bernoulli_mean(const torch::Tensor& logits) {
 
 }  // namespace
 
-torch::Tensor VaeImpl::log_sigma() const {
-  return torch::full({1}, std::log(config_.gaussian_sigma), torch::kFloat);
-}
+torch::Tensor VaeImpl::log_sigma() const { return torch::full({1}, std::log(config_.gaussian_sigma), torch::kFloat); }
 
 torch::Tensor VaeImpl::mean_image(const torch::Tensor& out) const {
   switch (config_.likelihood) {
@@ -90,13 +88,13 @@ LossTerms gaussian_elbo(VaeImpl& model, const torch::Tensor& x, const torch::Ten
 
 torch::Tensor VaeImpl::one_hot(const torch::Tensor& y) const {
   if (!config_.conditional) return {};
-  if (!y.defined() || y.dim() != 1)
-    throw ConfigError("this conditional model needs one class label per image");
+  if (!y.defined() || y.dim() != 1) throw ConfigError("this conditional model needs one class label per image");
   if (y.numel() > 0) {
     const auto lo = y.min().item<std::int64_t>(), hi = y.max().item<std::int64_t>();
     if (lo < 0 || hi >= config_.classes)
       throw ConfigError("class label " + std::to_string(lo < 0 ? lo : hi) + " is out of range: the model knows " +
-                        std::to_string(config_.classes) + " classes (0 to " + std::to_string(config_.classes - 1) + ")");
+                        std::to_string(config_.classes) + " classes (0 to " + std::to_string(config_.classes - 1) +
+                        ")");
   }
   return torch::one_hot(y.to(torch::kLong), config_.classes).to(torch::kFloat);
 }

@@ -30,11 +30,11 @@ struct Posterior {
 // A batch's loss as named per-example terms, so panels, CSV and checkpoints show whatever a
 // model reports without code per model.
 struct LossTerms {
-  std::vector<std::string> names;     // e.g. {"recon", "kl"} or {"recon", "codebook", "commitment"}
-  std::vector<torch::Tensor> values;  // N each, nats (or squared distances) per example
-  torch::Tensor score;      // N: the headline per-example loss (-ELBO for VAEs)
-  torch::Tensor objective;  // scalar the optimiser minimises: summed over the batch, beta applied
-  torch::Tensor kl_per_dim; // N x D for a Gaussian posterior against N(0, I); undefined otherwise
+  std::vector<std::string> names;      // e.g. {"recon", "kl"} or {"recon", "codebook", "commitment"}
+  std::vector<torch::Tensor> values;   // N each, nats (or squared distances) per example
+  torch::Tensor score;                 // N: the headline per-example loss (-ELBO for VAEs)
+  torch::Tensor objective;             // scalar the optimiser minimises: summed over the batch, beta applied
+  torch::Tensor kl_per_dim;            // N x D for a Gaussian posterior against N(0, I); undefined otherwise
   std::vector<NamedValue> statistics;  // batch statistics that are not per example (perplexity)
   Posterior posterior;
 };

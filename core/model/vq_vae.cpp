@@ -20,18 +20,20 @@ class VqVaeImpl : public VaeImpl {
     const int c = config_.channels, d = config_.code_dim;
     // Two stride-2 steps: 28 -> 7, 32 -> 8, 64 -> 16 code positions per side.
     encoder_ = register_module(
-        "encoder", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(c, kHiddenChannels[0], 4).stride(2).padding(1)),
-                                  nn::ReLU(),
-                                  nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[0], kHiddenChannels[1], 4).stride(2).padding(1)),
-                                  nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[1], d, 3).padding(1))));
+        "encoder",
+        nn::Sequential(nn::Conv2d(nn::Conv2dOptions(c, kHiddenChannels[0], 4).stride(2).padding(1)), nn::ReLU(),
+                       nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[0], kHiddenChannels[1], 4).stride(2).padding(1)),
+                       nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(kHiddenChannels[1], d, 3).padding(1))));
     // Small entries near the origin, where the untrained encoder's outputs are: with wide
     // entries one code wins every position and the rest never move (dead codes).
     const double spread = 1.0 / config_.codebook;
-    codebook_ = register_parameter("codebook", torch::rand({config_.codebook, d}, torch::kFloat) * (2 * spread) - spread);
+    codebook_ =
+        register_parameter("codebook", torch::rand({config_.codebook, d}, torch::kFloat) * (2 * spread) - spread);
     decoder_ = register_module(
         "decoder",
         nn::Sequential(nn::Conv2d(nn::Conv2dOptions(d, kHiddenChannels[1], 3).padding(1)), nn::ReLU(),
-                       nn::ConvTranspose2d(nn::ConvTranspose2dOptions(kHiddenChannels[1], kHiddenChannels[0], 4).stride(2).padding(1)),
+                       nn::ConvTranspose2d(
+                           nn::ConvTranspose2dOptions(kHiddenChannels[1], kHiddenChannels[0], 4).stride(2).padding(1)),
                        nn::ReLU(),
                        nn::ConvTranspose2d(nn::ConvTranspose2dOptions(kHiddenChannels[0], c, 4).stride(2).padding(1))));
   }
@@ -99,12 +101,14 @@ class VqVaeImpl : public VaeImpl {
   // N x D x G x G encoder output -> N x G x G indices of the nearest codebook entries.
   torch::Tensor nearest_codes(const torch::Tensor& z_e) const {
     const auto flat = z_e.permute({0, 2, 3, 1}).reshape({-1, config_.code_dim});
-    const auto distances = flat.pow(2).sum(1, true) - 2 * flat.matmul(codebook_.t()) + codebook_.pow(2).sum(1).unsqueeze(0);
+    const auto distances =
+        flat.pow(2).sum(1, true) - 2 * flat.matmul(codebook_.t()) + codebook_.pow(2).sum(1).unsqueeze(0);
     return distances.argmin(1).reshape({z_e.size(0), z_e.size(2), z_e.size(3)});
   }
   // N x G x G indices -> N x D x G x G code vectors.
   torch::Tensor codes_to_grid(const torch::Tensor& codes) const {
-    return codebook_.index_select(0, codes.flatten()).reshape({codes.size(0), codes.size(1), codes.size(2), -1})
+    return codebook_.index_select(0, codes.flatten())
+        .reshape({codes.size(0), codes.size(1), codes.size(2), -1})
         .permute({0, 3, 1, 2})
         .contiguous();
   }

@@ -24,7 +24,7 @@ struct EpochMetrics {
   std::int64_t step = 0;
   float train_loss = 0;  // average over the epoch's batches
   float test_loss = 0;
-  std::vector<float> test_terms;  // MetricHistory::term_names order
+  std::vector<float> test_terms;                                // MetricHistory::term_names order
   float test_nll_is = std::numeric_limits<float>::quiet_NaN();  // NaN when not computed
   int iw_samples = 0;
   int active_units = -1;  // -1 when the model has no posterior variance
@@ -44,7 +44,8 @@ struct MetricHistory {
   }
   // A term of a step or an epoch's test terms by name; NaN when the model does not report it.
   static float value_of(const std::vector<float>& terms, int index) {
-    return index >= 0 && index < static_cast<int>(terms.size()) ? terms[index] : std::numeric_limits<float>::quiet_NaN();
+    return index >= 0 && index < static_cast<int>(terms.size()) ? terms[index]
+                                                                : std::numeric_limits<float>::quiet_NaN();
   }
   float step_term(const StepMetrics& s, const std::string& name) const { return value_of(s.terms, term_index(name)); }
   float test_term(const EpochMetrics& e, const std::string& name) const {

@@ -118,8 +118,8 @@ void TrainingSession::init_common() {
   if (model_config_.conditional) train_labels_ = labels_tensor(split);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
   if (trainable())
-    optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                      torch::optim::AdamOptions(train_.learning_rate));
+    optimizer_ =
+        std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
   kl_per_dim_.assign(model_->capabilities().posterior_variance ? model_config_.latent : 0, 0.f);
   history_.loss_name = model_->capabilities().posterior_variance ? "neg_elbo" : "loss";
   history_.term_names.clear();
@@ -154,7 +154,8 @@ void TrainingSession::restore_good_state() {
 
 TrainingSession::StepResult TrainingSession::train_step() {
   if (epoch_complete()) throw std::logic_error("train_step: evaluate_epoch() must close the finished epoch first");
-  if (!trainable()) throw ConfigError("this " + model_->capabilities().family + " is read-only: it is explored, not trained");
+  if (!trainable())
+    throw ConfigError("this " + model_->capabilities().family + " is read-only: it is explored, not trained");
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t total = train_images_.size(0);
   if (step_in_epoch_ == 0) {
@@ -208,7 +209,8 @@ void TrainingSession::record_step(const LossTerms& terms, std::int64_t count) {
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  for (const auto& value : terms.values) metrics.terms.push_back(static_cast<float>(value.sum().item<double>() / count));
+  for (const auto& value : terms.values)
+    metrics.terms.push_back(static_cast<float>(value.sum().item<double>() / count));
   for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
   metrics.loss = static_cast<float>(terms.score.sum().item<double>() / count);
   metrics.beta = static_cast<float>(train_.beta);

@@ -220,7 +220,8 @@ void Trainer::run_loop() {
         case Command::Kind::Resume:
           if (w.state == TrainerState::Failed) break;
           if (!session.trainable()) {
-            say("this " + session.model()->capabilities().family + " is read-only: explore it, train models here", false);
+            say("this " + session.model()->capabilities().family + " is read-only: explore it, train models here",
+                false);
             break;
           }
           if (session.planned_epochs_done()) {
