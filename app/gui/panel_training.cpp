@@ -140,11 +140,13 @@ void optimiser_section(AppState& app) {
   tip("Planned number of passes over the training set; can be extended while training.");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(45);
-  ImGui::InputInt("IS k", &t.iw_samples, 0, 0);
-  t.iw_samples = std::max(0, t.iw_samples);
+  if (ImGui::InputInt("IS k", &t.iw_samples, 0, 0)) {
+    t.iw_samples = std::max(0, t.iw_samples);
+    if (app.trainer) app.trainer->set_iw_samples(t.iw_samples);
+  }
   tip("After each epoch, estimate the test log-likelihood by importance sampling with this many samples per image "
-      "(Burda et al. 2016) on the first 1000 test images; 0 = off. Drawn in Loss as 'test NLL (IS)'. Applies to "
-      "the next new model.");
+      "(Burda et al. 2016) on the first 1000 test images; 0 = off. Drawn in Loss as 'test NLL (IS)'. Takes effect "
+      "at the end of the next epoch, also on a loaded or resumed run.");
   ImGui::PopItemWidth();
 }
 

@@ -59,6 +59,12 @@ json history_to_json(const MetricHistory& history) {
                       {"test_neg_elbo", number_or_null(e.test_neg_elbo)}, {"test_recon", number_or_null(e.test_recon)},
                       {"test_kl", number_or_null(e.test_kl)}, {"test_nll_is", number_or_null(e.test_nll_is)},
                       {"iw_samples", e.iw_samples}, {"active_units", e.active_units}});
+    // Posterior health per dimension (optional: older files lack it).
+    std::vector<json> kl, activity;
+    for (float v : e.kl_per_dim) kl.push_back(number_or_null(v));
+    for (float v : e.activity) activity.push_back(number_or_null(v));
+    epochs.back()["kl_per_dim"] = kl;
+    epochs.back()["activity"] = activity;
   }
   return {{"steps", steps}, {"epochs", epochs}};
 }
@@ -91,6 +97,12 @@ MetricHistory history_from_json(const json& j) {
     m.test_nll_is = float_or_nan(e.at("test_nll_is"));
     m.iw_samples = e.at("iw_samples").get<int>();
     m.active_units = e.at("active_units").get<int>();
+    if (e.contains("kl_per_dim") && e.contains("activity")) {
+      for (const auto& v : e.at("kl_per_dim")) m.kl_per_dim.push_back(float_or_nan(v));
+      for (const auto& v : e.at("activity")) m.activity.push_back(float_or_nan(v));
+      if (m.kl_per_dim.size() != m.activity.size())
+        throw std::runtime_error("history: kl_per_dim and activity differ in length");
+    }
     history.epochs.push_back(m);
   }
   return history;

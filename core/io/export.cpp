@@ -144,8 +144,15 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
 void write_metrics_csv(const MetricHistory& history, const std::string& path) {
   // One table: a row per step; the epoch columns are filled on the step that closed the epoch.
   std::ostringstream out;
+  // Per-dimension KL and activity columns when the history recorded them (same rule for
+  // "active" as everywhere: core/eval/posterior_health.h).
+  std::size_t dims = 0;
+  for (const auto& e : history.epochs) dims = std::max(dims, e.kl_per_dim.size());
   out << "step,epoch,neg_elbo,recon,kl,beta,samples_per_sec,test_neg_elbo,test_recon,test_kl,test_nll_is,iw_samples,"
-         "active_units\n";
+         "active_units";
+  for (std::size_t d = 0; d < dims; ++d) out << ",kl_" << d;
+  for (std::size_t d = 0; d < dims; ++d) out << ",activity_" << d;
+  out << '\n';
   std::size_t next_epoch = 0;
   for (const auto& s : history.steps) {
     out << s.step << ',' << number(s.epoch) << ',' << number(s.neg_elbo) << ',' << number(s.recon) << ','
@@ -154,8 +161,10 @@ void write_metrics_csv(const MetricHistory& history, const std::string& path) {
       const auto& e = history.epochs[next_epoch++];
       out << ',' << number(e.test_neg_elbo) << ',' << number(e.test_recon) << ',' << number(e.test_kl) << ','
           << number(e.test_nll_is) << ',' << e.iw_samples << ',' << e.active_units;
+      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.kl_per_dim.size() ? number(e.kl_per_dim[d]) : "");
+      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.activity.size() ? number(e.activity[d]) : "");
     } else {
-      out << ",,,,,,";
+      out << ",,,,,," << std::string(2 * dims, ',');
     }
     out << '\n';
   }

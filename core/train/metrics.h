@@ -26,7 +26,11 @@ struct EpochMetrics {
   float test_kl = 0;
   float test_nll_is = std::numeric_limits<float>::quiet_NaN();  // NaN when not computed
   int iw_samples = 0;
-  int active_units = 0;
+  int active_units = 0;  // is_active_unit() of activity (core/eval/posterior_health.h)
+  // Posterior health of the test set at the epoch's end, one value per latent dimension (empty
+  // in histories saved before they were recorded).
+  std::vector<float> kl_per_dim;  // KL(q(z_d|x) || N(0, 1)) averaged over the test set
+  std::vector<float> activity;    // Cov_x(E_q[z_d]), Burda et al.'s activity statistic
 };
 
 struct MetricHistory {

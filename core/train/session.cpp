@@ -204,7 +204,11 @@ EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
   metrics.test_recon = static_cast<float>(result.recon);
   metrics.test_kl = static_cast<float>(result.kl);
   metrics.active_units = result.active_units;
-  for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+  for (int d = 0; d < model_config_.latent; ++d) {
+    kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+    metrics.kl_per_dim.push_back(static_cast<float>(result.kl_per_dim[d]));
+    metrics.activity.push_back(static_cast<float>(result.mean_variance_per_dim[d]));
+  }
   if (train_.iw_samples > 0) {
     options.iw_samples = train_.iw_samples;
     options.limit = static_cast<std::size_t>(std::max(1, train_.iw_limit));
