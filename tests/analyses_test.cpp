@@ -42,10 +42,13 @@ TEST(AggregatePosterior, MomentsAndKlOfKnownMixtures) {
     EXPECT_LT(prior_like.marginals[d].total_variation, 0.08);
   }
   EXPECT_NEAR(prior_like.kl, 0.0, 0.05);
+  EXPECT_NEAR(prior_like.kl_lower, 0.0, 0.05);
+  EXPECT_LE(prior_like.kl_lower, prior_like.kl + 0.01);
   // Every posterior N(2, 0.5^2): q(z) = N(2, 0.25) per dimension, KL known in closed form.
   const auto shifted = analyse_aggregate_posterior(gaussian_codes(500, 2, 2.0, 0.0, 0.5, 2));
   const double exact = 2 * 0.5 * (4 + 0.25 - 1 - std::log(0.25));
   EXPECT_NEAR(shifted.kl, exact, 4 * shifted.kl_standard_error + 0.01);
+  EXPECT_NEAR(shifted.kl_lower, exact, 4 * shifted.kl_lower_standard_error + 0.01);  // identical posteriors
   EXPECT_NEAR(shifted.moment_kl_per_dim[0], exact / 2, 1e-3);
   EXPECT_GT(shifted.marginals[0].total_variation, 0.7);
   ASSERT_EQ(shifted.marginals[0].density.size(), 48u);
@@ -118,6 +121,7 @@ TEST(AggregatePosterior, TheKlTermPullsTheAggregateTowardsThePrior) {
   EXPECT_LT(vae.kl, autoencoder.kl);
   EXPECT_LT(mean_total_variation(vae), mean_total_variation(autoencoder));
   const auto untrained = aggregate_of(trained(1.0, 0));
+  EXPECT_LE(vae.kl_lower, vae.kl);
   std::cerr << "untrained: KL " << untrained.kl << ", mean TV " << mean_total_variation(untrained) << "\n";
   for (int d = 0; d < vae.dims; ++d)
     std::cerr << "VAE z" << d << ": mean " << vae.mean[d] << " variance " << vae.variance[d] << " TV "

@@ -97,7 +97,7 @@ AggregatePosterior analyse_aggregate_posterior(const LatentCodes& codes, const A
   const int m_count = options.samples;
   result.samples.resize(std::size_t(m_count) * dims);
   std::vector<double> z(dims), log_q_terms(k);
-  double kl_sum = 0, kl_sq_sum = 0;
+  double kl_sum = 0, kl_sq_sum = 0, lower_sum = 0, lower_sq_sum = 0;
   for (int m = 0; m < m_count; ++m) {
     const std::size_t source = pick(rng), i = members[source];
     double log_p = 0;
@@ -116,23 +116,27 @@ AggregatePosterior analyse_aggregate_posterior(const LatentCodes& codes, const A
       }
       log_q_terms[j] = log_norm[j] - 0.5 * quad;
     }
-    // Leave-one-out: the component that drew z_m is left out of the density (when there are
-    // others), else narrow posteriors make log q(z_m) that one component's peak and the
-    // estimate approaches E[KL(q(z|x) || p(z))] - log N instead of the population's KL.
-    double log_q;
+    // The N-point mixture itself (its KL over-estimates the population's in expectation: the
+    // entropy of a finite mixture is at most that of the population's), and leave-one-out, the
+    // sampling component left out (under-estimates it: Jensen on log q_{N-1}).
+    const double log_q_all = log_sum_exp(log_q_terms) - std::log(double(k));
+    double log_q_loo = log_q_all;
     if (k > 1) {
       log_q_terms[source] = -std::numeric_limits<double>::infinity();
-      log_q = log_sum_exp(log_q_terms) - std::log(double(k - 1));
-    } else {
-      log_q = log_q_terms[0];
+      log_q_loo = log_sum_exp(log_q_terms) - std::log(double(k - 1));
     }
-    const double term = log_q - log_p;
-    kl_sum += term;
-    kl_sq_sum += term * term;
+    const double upper = log_q_all - log_p, lower = log_q_loo - log_p;
+    kl_sum += upper;
+    kl_sq_sum += upper * upper;
+    lower_sum += lower;
+    lower_sq_sum += lower * lower;
   }
-  result.kl = kl_sum / m_count;
-  const double term_variance = std::max(0.0, kl_sq_sum / m_count - result.kl * result.kl);
-  result.kl_standard_error = std::sqrt(term_variance / m_count);
+  auto mean_and_error = [&](double sum, double sq_sum, double& mean, double& error) {
+    mean = sum / m_count;
+    error = std::sqrt(std::max(0.0, sq_sum / m_count - mean * mean) / m_count);
+  };
+  mean_and_error(kl_sum, kl_sq_sum, result.kl, result.kl_standard_error);
+  mean_and_error(lower_sum, lower_sq_sum, result.kl_lower, result.kl_lower_standard_error);
 
   // Marginal histograms of the same samples against N(0, 1).
   const int bins = options.histogram_bins;

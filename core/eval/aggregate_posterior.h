@@ -39,15 +39,19 @@ struct AggregatePosterior {
   std::vector<double> mean, variance;
   // KL(N(mean_d, variance_d) || N(0, 1)) per dimension: how far the moments alone are from the prior.
   std::vector<double> moment_kl_per_dim;
-  // Monte-Carlo estimate of KL(q(z) || p(z)) in nats, with its standard error (the marginal KL
-  // of Hoffman & Johnson's "ELBO surgery", 2016): z_m ~ q(z) by picking an example n_m uniformly
-  // and sampling its posterior, then KL ~ (1/M) sum_m [log q(z_m) - log p(z_m)] with the
-  // leave-one-out mixture density log q(z_m) = logsumexp_{n != n_m} log q(z_m | x_n) - log(N - 1)
-  // over the N = min(count, mixture_limit) examples (a uniform subset when limited). Leaving the
-  // sampling component out estimates the data distribution's q(z) rather than the N-point
-  // mixture's, whose KL is inflated towards E[KL(q(z|x) || p)] - log N by narrow posteriors.
+  // Monte-Carlo estimates of KL(q(z) || p(z)) in nats, with standard errors (the marginal KL of
+  // Hoffman & Johnson's "ELBO surgery", 2016): z_m ~ q(z) by picking one of the N mixture members
+  // n_m (N = min(count, mixture_limit), a uniform subset when limited) and sampling its posterior,
+  // then averaging log q(z_m) - log p(z_m). Two densities bracket the data distribution's KL:
+  // - kl: log q(z_m) = logsumexp_n log q(z_m | x_n) - log N, the N-point mixture itself; its KL is
+  //   at least the population's in expectation (a finite mixture has less entropy), and tends to
+  //   E[KL(q(z|x) || p)] - log N when posteriors are narrow;
+  // - kl_lower: leave-one-out, n != n_m and log(N - 1); at most the population's in expectation
+  //   (Jensen), and can fall below 0 when N points are sparse in many active dimensions.
   double kl = 0;
   double kl_standard_error = 0;
+  double kl_lower = 0;
+  double kl_lower_standard_error = 0;
   std::vector<MarginalHistogram> marginals;  // one per dimension, of the same samples z_m
   std::vector<float> samples;                // samples * dims: the z_m themselves (posterior samples)
 };
