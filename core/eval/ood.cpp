@@ -181,9 +181,12 @@ ExampleScores score_examples(const ModelState& model, const Dataset& data, const
   eval.progress = options.progress;
   const EvalResult r = evaluate(model, data, split, eval);
 
+  if (needs_iw && r.iw_samples == 0)
+    throw ConfigError("this model has no importance-sampled likelihood (" + to_string(options.kind) +
+                      " with --iw-samples); use --score elbo or complexity without --iw-samples");
   ExampleScores scores;
   scores.kind = options.kind;
-  scores.iw_samples = eval.iw_samples;
+  scores.iw_samples = r.iw_samples;
   scores.neg_elbo.assign(r.per_example_neg_elbo.begin(), r.per_example_neg_elbo.end());
   scores.nll_is.assign(r.per_example_nll_is.begin(), r.per_example_nll_is.end());
   const std::vector<double>& likelihood_term = needs_iw ? scores.nll_is : scores.neg_elbo;
