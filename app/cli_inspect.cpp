@@ -12,7 +12,9 @@
 #include "core/errors.h"
 #include "core/eval/evaluate.h"
 #include "core/eval/inference.h"
+#include "core/eval/traversal.h"
 #include "core/io/export.h"
+#include "core/io/gif.h"
 #include "core/runtime/runtime.h"
 
 namespace vae::cli {
@@ -199,19 +201,35 @@ int run_sample(const SampleCommand& o) {
 
 // --- export ---
 
+// Examples whose posteriors give the traversal labels their KL and activity.
+constexpr std::size_t kTraversalStatisticsExamples = 1000;
+
 struct ExportCommand {
-  std::string model, data, split = "test", latents, recon, metrics, traversal, samples;
+  std::string model, data, split = "test", latents, recon, metrics, traversal, traversal_gif, interpolation_gif,
+                           samples;
   std::size_t limit = 0;
   int recon_count = 16;
   int traversal_steps = 9;
+  double traversal_range = 3;
+  int gif_delay_cs = 25;
+  int gif_zoom = 2;
+  std::size_t from = 0, to = 1;
+  int interpolation_steps = 16;
+  bool linear = false;
   unsigned long long seed = 1;
 };
 
 int run_export(const ExportCommand& o) {
   configure_threads(ThreadProfile::Headless);
-  if (o.latents.empty() && o.recon.empty() && o.metrics.empty() && o.traversal.empty() && o.samples.empty())
-    throw ConfigError("nothing to export: give --latents, --recon, --metrics, --traversal or --samples");
-  const bool need_data = !o.latents.empty() || !o.recon.empty();
+  const bool traversals = !o.traversal.empty() || !o.traversal_gif.empty();
+  if (o.latents.empty() && o.recon.empty() && o.metrics.empty() && !traversals && o.samples.empty() &&
+      o.interpolation_gif.empty())
+    throw ConfigError(
+        "nothing to export: give --latents, --recon, --metrics, --traversal, --traversal-gif, --interpolation-gif or "
+        "--samples");
+  if (o.gif_zoom < 1 || o.gif_zoom > 16) throw ConfigError("--gif-zoom must be between 1 and 16");
+  // Traversal labels need each dimension's KL and activity, measured on the data.
+  const bool need_data = !o.latents.empty() || !o.recon.empty() || traversals || !o.interpolation_gif.empty();
   const auto loaded = load_model(o.model, o.data, need_data);
   Inference inference(loaded.checkpoint.model);
   if (!o.metrics.empty()) {
@@ -239,17 +257,44 @@ int run_export(const ExportCommand& o) {
       std::cerr << "wrote " << o.recon << "\n";
     }
   }
-  if (!o.traversal.empty() && !inference.capabilities().continuous_latent)
-    throw ConfigError("--traversal needs a continuous latent; a " + inference.capabilities().family +
-                      " has discrete codes");
-  if (!o.traversal.empty()) {
-    // One row per latent dimension: z_d from -3 to 3, the other dimensions at 0 (the prior mean).
-    const int dims = inference.latent_dim(), steps = std::max(2, o.traversal_steps);
-    std::vector<float> z(std::size_t(dims) * dims * steps, 0.f);
-    for (int d = 0; d < dims; ++d)
-      for (int s = 0; s < steps; ++s) z[(std::size_t(d) * steps + s) * dims + d] = -3.f + 6.f * s / (steps - 1);
-    write_png(make_grid(inference.decode(z, std::size_t(dims) * steps), steps), o.traversal);
-    std::cerr << "wrote " << o.traversal << " (" << dims << " rows of " << steps << ")\n";
+  if ((traversals || !o.interpolation_gif.empty()) && !inference.capabilities().continuous_latent)
+    throw ConfigError("--traversal, --traversal-gif and --interpolation-gif need a continuous latent; a " +
+                      inference.capabilities().family + " has discrete codes");
+  if (traversals) {
+    // One row per latent dimension, sorted by KL: z_d over [-range, range] around the prior
+    // mean 0, the other dimensions at 0; labelled with the dimension, its KL and activity.
+    const Split& split = pick_split(*loaded.data, o.split);
+    EvalOptions eval;
+    eval.limit = std::min<std::size_t>(split.count, kTraversalStatisticsExamples);
+    eval.seed = o.seed;
+    const auto stats = evaluate(*loaded.checkpoint.model, *loaded.data, split, eval);
+    TraversalOptions options;
+    options.steps = o.traversal_steps;
+    options.range = o.traversal_range;
+    options.kl_per_dim = stats.kl_per_dim;
+    options.activity = stats.mean_variance_per_dim;
+    const auto traversal = compute_traversal(inference, options);
+    if (!o.traversal.empty()) {
+      write_png(traversal_sheet(traversal), o.traversal);
+      std::cerr << "wrote " << o.traversal << " (" << traversal.dims.size() << " rows of " << traversal.steps << ")\n";
+    }
+    if (!o.traversal_gif.empty()) {
+      const auto frames = traversal_frames(traversal, o.gif_zoom);
+      write_gif(frames, o.traversal_gif, o.gif_delay_cs);
+      std::cerr << "wrote " << o.traversal_gif << " (" << frames.size() << " frames of " << frames.front().width << "x"
+                << frames.front().height << ")\n";
+    }
+  }
+  if (!o.interpolation_gif.empty()) {
+    const Split& split = pick_split(*loaded.data, o.split);
+    if (o.from >= split.count || o.to >= split.count)
+      throw ConfigError("--from/--to: the " + o.split + " split has " + std::to_string(split.count) + " images");
+    const std::size_t size = loaded.data->image_size();
+    const auto a = inference.encode(split.pixels.data() + o.from * size, 1).mu;
+    const auto b = inference.encode(split.pixels.data() + o.to * size, 1).mu;
+    const auto frames = interpolation_frames(inference, a, b, o.interpolation_steps, !o.linear, o.gif_zoom * 2);
+    write_gif(frames, o.interpolation_gif, o.gif_delay_cs);
+    std::cerr << "wrote " << o.interpolation_gif << " (" << frames.size() << " frames)\n";
   }
   if (!o.samples.empty()) {
     write_png(make_grid(inference.sample(64, o.seed), 8), o.samples);
@@ -300,8 +345,22 @@ Runner add_export_command(CLI::App& app) {
   sub->add_option("--recon", o->recon, "PNG: test images over their reconstructions");
   sub->add_option("--recon-count", o->recon_count, "images in the reconstruction grid")->capture_default_str();
   sub->add_option("--metrics", o->metrics, "CSV of the training history");
-  sub->add_option("--traversal", o->traversal, "PNG: one row per latent dimension, from -3 to 3");
-  sub->add_option("--traversal-steps", o->traversal_steps, "images per traversal row")->capture_default_str();
+  sub->add_option("--traversal", o->traversal,
+                  "PNG: one row per latent dimension (sorted by KL, labelled), from -range to range");
+  sub->add_option("--traversal-gif", o->traversal_gif,
+                  "animated GIF of the traversal: one frame per step, every dimension's tile in each frame");
+  sub->add_option("--traversal-steps", o->traversal_steps, "images per traversal row / GIF frames")
+      ->capture_default_str();
+  sub->add_option("--traversal-range", o->traversal_range, "traversal extent in prior standard deviations")
+      ->capture_default_str();
+  sub->add_option("--interpolation-gif", o->interpolation_gif,
+                  "animated GIF of the decodes on the path between images --from and --to of the split");
+  sub->add_option("--from", o->from, "interpolation: index of the first image")->capture_default_str();
+  sub->add_option("--to", o->to, "interpolation: index of the last image")->capture_default_str();
+  sub->add_option("--interpolation-steps", o->interpolation_steps, "interpolation: frames")->capture_default_str();
+  sub->add_flag("--linear", o->linear, "interpolation: straight line instead of spherical (slerp)");
+  sub->add_option("--gif-delay", o->gif_delay_cs, "GIF: hundredths of a second per frame")->capture_default_str();
+  sub->add_option("--gif-zoom", o->gif_zoom, "GIF: enlarge each decoded image this many times")->capture_default_str();
   sub->add_option("--samples", o->samples, "PNG: 64 samples");
   sub->add_option("--seed", o->seed, "seed for --samples")->capture_default_str();
   return [o] { return guarded("export", [&] { return run_export(*o); }); };

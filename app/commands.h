@@ -12,5 +12,6 @@ Runner add_train_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_sample_command(CLI::App& app);
 Runner add_export_command(CLI::App& app);
+Runner add_ood_command(CLI::App& app);
 
 }  // namespace vae::cli

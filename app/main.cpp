@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   const auto eval = vae::cli::add_eval_command(app);
   const auto sample = vae::cli::add_sample_command(app);
   const auto exporter = vae::cli::add_export_command(app);
+  const auto ood = vae::cli::add_ood_command(app);
 
 #ifdef VAE_WITH_GUI
   vae::gui::GuiOptions gui;
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("eval")) return eval();
   if (app.got_subcommand("sample")) return sample();
   if (app.got_subcommand("export")) return exporter();
+  if (app.got_subcommand("ood")) return ood();
 #ifdef VAE_WITH_GUI
   const int invalid = vae::cli::guarded("window", [&] {
     gui.model = window_model.model_config();

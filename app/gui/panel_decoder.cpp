@@ -1,7 +1,8 @@
 // Decoder: the image of the current z and one slider per latent dimension labelled with its KL,
-// so dead dimensions stand out. The image follows z in the same frame when decoding one image is
-// cheap (the MLP: well under a millisecond); for expensive models it is decoded on a worker of
-// its own, at most a frame behind, so dragging stays at the frame rate.
+// inactive dimensions (core/eval/posterior_health.h, the rule the counts use) greyed out. The
+// image follows z in the same frame when decoding one image is cheap (the MLP: well under a
+// millisecond); for expensive models it is decoded on a worker of its own, at most a frame
+// behind, so dragging stays at the frame rate.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -16,13 +17,12 @@
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
 #include "app/gui/widgets.h"
+#include "core/eval/posterior_health.h"
 #include "imgui.h"
 
 namespace vae::gui {
 
 namespace {
-// Below this average KL (nats) a dimension carries next to no information: posterior collapse.
-constexpr float kDeadKl = 0.01f;
 // Decodes of one image that took longer than this go to the worker from then on.
 constexpr double kSameFrameBudget = 0.004;
 
@@ -42,6 +42,7 @@ class DecoderPanel : public Panel {
  private:
   void refresh_image();
   const std::vector<float>& kl_per_dim();
+  const std::vector<double>& activity();
   void buttons();
 
   PanelContext& ctx_;
@@ -56,6 +57,8 @@ class DecoderPanel : public Panel {
   std::mt19937_64 rng_{12345};
   std::vector<float> test_kl_;  // per-dimension KL over the encoded test set
   std::uint64_t test_kl_serial_ = ~0ull;
+  std::vector<double> activity_;  // Cov_x(E_q[z_d]) over the encoded test set, else the last epoch's
+  std::uint64_t activity_serial_ = ~0ull;
   std::string last_error_;
 };
 
@@ -116,6 +119,37 @@ const std::vector<float>& DecoderPanel::kl_per_dim() {
     test_kl_serial_ = explorer_.encoded_serial();
   }
   return test_kl_;
+}
+
+// Burda et al.'s activity statistic, the one behind every active-unit count: from the encoded
+// test set when there is one, else the last finished epoch's; empty when neither is known.
+const std::vector<double>& DecoderPanel::activity() {
+  const auto& encoded = explorer_.encoded();
+  if (encoded && encoded->codes.dims == int(explorer_.z().size()) && encoded->codes.count > 1) {
+    if (activity_serial_ != explorer_.encoded_serial()) {
+      const LatentCodes& c = encoded->codes;
+      std::vector<double> sum(std::size_t(c.dims), 0.0), sum_sq(std::size_t(c.dims), 0.0);
+      for (std::size_t i = 0; i < c.count; ++i)
+        for (int d = 0; d < c.dims; ++d) {
+          const double mu = c.mu[i * std::size_t(c.dims) + std::size_t(d)];
+          sum[std::size_t(d)] += mu;
+          sum_sq[std::size_t(d)] += mu * mu;
+        }
+      activity_.assign(std::size_t(c.dims), 0.0);
+      const double n = double(c.count);
+      for (int d = 0; d < c.dims; ++d) {
+        const double mean = sum[std::size_t(d)] / n;
+        activity_[std::size_t(d)] = std::max(0.0, (sum_sq[std::size_t(d)] / n - mean * mean) * n / (n - 1));
+      }
+      activity_serial_ = explorer_.encoded_serial();
+    }
+    return activity_;
+  }
+  const auto& epochs = ctx_.session.snapshot().history.epochs;
+  activity_.clear();
+  if (!epochs.empty()) activity_.assign(epochs.back().activity.begin(), epochs.back().activity.end());
+  activity_serial_ = ~0ull;
+  return activity_;
 }
 
 void DecoderPanel::buttons() {
@@ -184,13 +218,14 @@ void DecoderPanel::draw() {
   ImGui::Separator();
   const int dims = int(explorer_.z().size());
   const auto& kl = kl_per_dim();
+  const auto& active = activity();
   ImGui::BeginChild("sliders", ImVec2(0, 0), false);
   std::vector<float> z = explorer_.z();
   bool changed = false;
   const float label_width = ImGui::CalcTextSize("z00 KL 00.00").x + ImGui::GetStyle().ItemSpacing.x;
   for (int d = 0; d < dims; ++d) {
     const bool known = std::size_t(d) < kl.size();
-    const bool dead = known && kl[std::size_t(d)] < kDeadKl;
+    const bool dead = std::size_t(d) < active.size() && !is_active_unit(active[std::size_t(d)]);
     char label[48];
     if (known) {
       std::snprintf(label, sizeof label, "z%-2d KL %5.2f", d, kl[std::size_t(d)]);
@@ -209,7 +244,9 @@ void DecoderPanel::draw() {
     if (ImGui::IsItemHovered()) {
       ImGui::SetTooltip("Latent dimension %d. Average KL %s nats%s. Ctrl+click to type a value.", d,
                         known ? std::to_string(kl[std::size_t(d)]).c_str() : "?",
-                        dead ? " - inactive (posterior collapse): moving it changes little" : "");
+                        dead ? " - inactive (its posterior mean hardly moves with the input, Cov_x(E[z]) <= 0.01): "
+                               "moving it changes little"
+                             : "");
     }
     ImGui::PopID();
   }

@@ -247,11 +247,13 @@ class TrainingPanel : public Panel {
     Toolbar bar;
     bar.next(Toolbar::labelled(3.5f * unit, "IS k"));
     ImGui::SetNextItemWidth(3.5f * unit);
-    ImGui::InputInt("IS k", &t.iw_samples, 0, 0);
-    t.iw_samples = std::max(0, t.iw_samples);
+    if (ImGui::InputInt("IS k", &t.iw_samples, 0, 0)) {
+      t.iw_samples = std::max(0, t.iw_samples);
+      if (trainer) trainer->set_iw_samples(t.iw_samples);
+    }
     tip("After each epoch, estimate the test log-likelihood by importance sampling with this many samples per "
         "image (Burda et al. 2016) on the first 1000 test images; 0 = off. Drawn in Loss as 'test NLL (IS)'. "
-        "Applies to the next new model.");
+        "Takes effect at the end of the next epoch, also on a loaded or resumed run.");
   }
 
   void controls_section(const Snapshot& snap) {

@@ -64,7 +64,8 @@ std::shared_ptr<const Dataset> load_dataset(const DataSpec& spec);
 
 // Individual loaders, public for tests and for dropping files onto the window.
 // IDX: DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-... (labels
-// optional). Throws DataError naming the file on any inconsistency.
+// optional; the train-* files too, leaving an empty training split). DIR may also be a single
+// IDX image file, loaded as the test split. Throws DataError naming the file on any inconsistency.
 Dataset load_idx_folder(const std::string& dir);
 // One IDX file of images (idx3, unsigned byte), raw or gzip: count x rows x cols.
 struct IdxImages {

@@ -161,30 +161,51 @@ void fill_split(Split& split, const IdxImages& images, const std::string& labels
 }  // namespace
 
 Dataset load_idx_folder(const std::string& dir) {
+  if (fs::is_regular_file(dir)) {
+    // A single IDX image file: scored or explored as a test split; nothing to train on.
+    Dataset data;
+    data.name = fs::path(dir).filename().string();
+    const auto images = read_idx_images(dir);
+    data.height = images.rows;
+    data.width = images.cols;
+    fill_split(data.test, images, {});
+    return data;
+  }
   if (!fs::is_directory(dir)) throw DataError(dir + ": not a folder (expected a folder of IDX files)");
-  const auto train_images_path = find_idx_file(dir, {"train-images"}, true);
-  const auto test_images_path = find_idx_file(dir, {"t10k-images", "test-images"}, true);
+  // The training files are optional: a folder of t10k-* files alone is a second data set to
+  // evaluate or score against a model (training on it reports the empty training split).
+  const auto train_images_path = find_idx_file(dir, {"train-images"}, false);
+  const auto test_images_path = find_idx_file(dir, {"t10k-images", "test-images"}, false);
+  if (test_images_path.empty())
+    throw DataError(dir + ": no file named like 't10k-images-idx3-ubyte[.gz]'" +
+                    (train_images_path.empty() ? " or 'train-images-idx3-ubyte[.gz]'" : ""));
   const auto train_labels_path = find_idx_file(dir, {"train-labels"}, false);
   const auto test_labels_path = find_idx_file(dir, {"t10k-labels", "test-labels"}, false);
+  const bool has_train = !train_images_path.empty();
 
-  const auto train_images = read_idx_images(train_images_path);
   const auto test_images = read_idx_images(test_images_path);
-  if (train_images.rows != test_images.rows || train_images.cols != test_images.cols)
-    throw DataError(test_images_path + ": images are " + std::to_string(test_images.rows) + "x" +
-                    std::to_string(test_images.cols) + " but the training images (" + train_images_path + ") are " +
-                    std::to_string(train_images.rows) + "x" + std::to_string(train_images.cols));
-  if (train_labels_path.empty() != test_labels_path.empty())
-    throw DataError(dir + ": labels are present for only one of the two splits");
+  IdxImages train_images;
+  if (has_train) {
+    train_images = read_idx_images(train_images_path);
+    if (train_images.rows != test_images.rows || train_images.cols != test_images.cols)
+      throw DataError(test_images_path + ": images are " + std::to_string(test_images.rows) + "x" +
+                      std::to_string(test_images.cols) + " but the training images (" + train_images_path + ") are " +
+                      std::to_string(train_images.rows) + "x" + std::to_string(train_images.cols));
+    if (train_labels_path.empty() != test_labels_path.empty())
+      throw DataError(dir + ": labels are present for only one of the two splits");
+  } else if (!train_labels_path.empty()) {
+    throw DataError(train_labels_path + ": training labels without training images");
+  }
 
   Dataset data;
   data.name = fs::path(dir).filename().string();
   if (data.name.empty()) data.name = dir;
   data.channels = 1;
-  data.height = train_images.rows;
-  data.width = train_images.cols;
-  fill_split(data.train, train_images, train_labels_path);
+  data.height = test_images.rows;
+  data.width = test_images.cols;
+  if (has_train) fill_split(data.train, train_images, train_labels_path);
   fill_split(data.test, test_images, test_labels_path);
-  if (data.train.has_labels()) {
+  if (data.test.has_labels()) {
     int max_label = 0;
     for (int l : data.train.labels) max_label = std::max(max_label, l);
     for (int l : data.test.labels) max_label = std::max(max_label, l);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "core/eval/posterior_health.h"
 #include "core/model/vae.h"
 
 namespace vae {
@@ -115,11 +116,16 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
       result.per_example_neg_elbo.insert(result.per_example_neg_elbo.end(), scores.data_ptr<float>(),
                                          scores.data_ptr<float>() + count);
     }
-    if (iw_samples > 0)
-      nll_sum -= importance_sampled_log_likelihood(model, x, y, terms.posterior.mu, terms.posterior.logvar, iw_samples,
-                                                   generator)
-                     .sum()
-                     .item<double>();
+    if (iw_samples > 0) {
+      const auto nll = -importance_sampled_log_likelihood(model, x, y, terms.posterior.mu, terms.posterior.logvar,
+                                                          iw_samples, generator);
+      nll_sum += nll.sum().item<double>();
+      if (options.per_example) {
+        const auto values = nll.to(torch::kFloat).contiguous();
+        result.per_example_nll_is.insert(result.per_example_nll_is.end(), values.data_ptr<float>(),
+                                         values.data_ptr<float>() + count);
+      }
+    }
     if (options.progress) options.progress(double(start + count) / n);
   }
 
@@ -137,7 +143,7 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
   for (int d = 0; d < dims; ++d) {
     result.kl_per_dim.push_back(kl_dims[d].item<double>());
     result.mean_variance_per_dim.push_back(activity[d].item<double>());
-    if (result.mean_variance_per_dim.back() > 0.01) ++result.active_units;
+    if (is_active_unit(result.mean_variance_per_dim.back())) ++result.active_units;
   }
   return result;
 }

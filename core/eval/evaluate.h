@@ -18,7 +18,7 @@ struct EvalOptions {
   int iw_samples = 0;        // k for log p(x) ~ log mean_k p(x, z_k) / q(z_k | x); 0 = skip
   int batch_size = 500;
   std::uint64_t seed = 1;
-  bool per_example = false;  // keep each example's -ELBO (outlier scores)
+  bool per_example = false;                       // keep each example's -ELBO (and IS -log p(x) when iw_samples > 0)
   std::function<void(double fraction)> progress;  // called between batches
   const std::atomic<bool>* cancel = nullptr;      // checked between batches
 };
@@ -34,10 +34,12 @@ struct EvalResult {
   double term(const std::string& name) const;  // NaN when the model does not report it
   double nll_is = 0;    // valid when iw_samples > 0
   int iw_samples = 0;
-  int active_units = -1;  // dimensions with Cov_x(E_q[z_d]) > 0.01; -1 without posterior variance
+  // is_active_unit(Cov_x(E_q[z_d])) counted (core/eval/posterior_health.h); -1 without posterior variance
+  int active_units = -1;
   std::vector<double> kl_per_dim;
   std::vector<double> mean_variance_per_dim;  // Cov_x(E_q[z_d]), the activity statistic
   std::vector<float> per_example_neg_elbo;    // when asked for: each example's headline loss
+  std::vector<float> per_example_nll_is;      // when asked for and iw_samples > 0 (and supported)
 };
 
 // Throws ConfigError if the model's image shape does not match the data, or a conditional

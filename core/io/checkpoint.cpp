@@ -72,6 +72,12 @@ json history_to_json(const MetricHistory& history) {
                       {"test_nll_is", number_or_null(e.test_nll_is)},
                       {"iw_samples", e.iw_samples},
                       {"active_units", e.active_units}});
+    // Posterior health per dimension (optional: older files lack it).
+    std::vector<json> kl, activity;
+    for (float v : e.kl_per_dim) kl.push_back(number_or_null(v));
+    for (float v : e.activity) activity.push_back(number_or_null(v));
+    epochs.back()["kl_per_dim"] = kl;
+    epochs.back()["activity"] = activity;
   }
   return {{"loss_name", history.loss_name}, {"term_names", history.term_names}, {"steps", steps}, {"epochs", epochs}};
 }
@@ -115,6 +121,12 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
     m.test_nll_is = float_or_nan(e.at("test_nll_is"));
     m.iw_samples = e.at("iw_samples").get<int>();
     m.active_units = e.at("active_units").get<int>();
+    if (e.contains("kl_per_dim") && e.contains("activity")) {
+      for (const auto& v : e.at("kl_per_dim")) m.kl_per_dim.push_back(float_or_nan(v));
+      for (const auto& v : e.at("activity")) m.activity.push_back(float_or_nan(v));
+      if (m.kl_per_dim.size() != m.activity.size())
+        throw std::runtime_error("history: kl_per_dim and activity differ in length");
+    }
     history.epochs.push_back(m);
   }
   return history;

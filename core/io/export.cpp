@@ -148,11 +148,18 @@ void write_metrics_csv(const MetricHistory& history, const std::string& path) {
   // One table: a row per step; the epoch columns are filled on the step that closed the epoch.
   // Columns follow the model's named series, e.g. neg_elbo,recon,kl or loss,recon,codebook,...
   std::ostringstream out;
+  // Per-dimension KL and activity columns when the history recorded them (same rule for
+  // "active" as everywhere: core/eval/posterior_health.h).
+  std::size_t dims = 0;
+  for (const auto& e : history.epochs) dims = std::max(dims, e.kl_per_dim.size());
   out << "step,epoch," << history.loss_name;
   for (const auto& name : history.term_names) out << ',' << name;
   out << ",beta,samples_per_sec,test_" << history.loss_name;
   for (const auto& name : history.term_names) out << ",test_" << name;
-  out << ",test_nll_is,iw_samples,active_units\n";
+  out << ",test_nll_is,iw_samples,active_units";
+  for (std::size_t d = 0; d < dims; ++d) out << ",kl_" << d;
+  for (std::size_t d = 0; d < dims; ++d) out << ",activity_" << d;
+  out << '\n';
   const int terms = static_cast<int>(history.term_names.size());
   std::size_t next_epoch = 0;
   for (const auto& s : history.steps) {
@@ -165,8 +172,10 @@ void write_metrics_csv(const MetricHistory& history, const std::string& path) {
       for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(e.test_terms, t));
       out << ',' << number(e.test_nll_is) << ',' << e.iw_samples << ',';
       if (e.active_units >= 0) out << e.active_units;
+      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.kl_per_dim.size() ? number(e.kl_per_dim[d]) : "");
+      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.activity.size() ? number(e.activity[d]) : "");
     } else {
-      out << std::string(std::size_t(terms) + 4, ',');
+      out << std::string(std::size_t(terms) + 4 + 2 * dims, ',');
     }
     out << '\n';
   }

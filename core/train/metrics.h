@@ -27,7 +27,12 @@ struct EpochMetrics {
   std::vector<float> test_terms;                                // MetricHistory::term_names order
   float test_nll_is = std::numeric_limits<float>::quiet_NaN();  // NaN when not computed
   int iw_samples = 0;
-  int active_units = -1;  // -1 when the model has no posterior variance
+  int active_units = -1;  // is_active_unit() of activity (core/eval/posterior_health.h); -1 when
+                          // the model has no posterior variance
+  // Posterior health of the test set at the epoch's end, one value per latent dimension (empty
+  // in histories saved before they were recorded, and for models without a Gaussian posterior).
+  std::vector<float> kl_per_dim;  // KL(q(z_d|x) || N(0, 1)) averaged over the test set
+  std::vector<float> activity;    // Cov_x(E_q[z_d]), Burda et al.'s activity statistic
 };
 
 struct MetricHistory {

@@ -243,6 +243,12 @@ EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
   metrics.active_units = result.active_units;
   for (std::size_t d = 0; d < kl_per_dim_.size() && d < result.kl_per_dim.size(); ++d)
     kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+  // Posterior health per dimension, when the model has a Gaussian posterior to measure.
+  if (result.mean_variance_per_dim.size() == result.kl_per_dim.size())
+    for (std::size_t d = 0; d < result.kl_per_dim.size(); ++d) {
+      metrics.kl_per_dim.push_back(static_cast<float>(result.kl_per_dim[d]));
+      metrics.activity.push_back(static_cast<float>(result.mean_variance_per_dim[d]));
+    }
   if (train_.iw_samples > 0 && frozen->capabilities().importance_sampling) {
     options.iw_samples = train_.iw_samples;
     options.limit = static_cast<std::size_t>(std::max(1, train_.iw_limit));

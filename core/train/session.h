@@ -33,6 +33,7 @@ class TrainingSession {
   void set_beta(double beta) { train_.beta = beta; }
   void set_learning_rate(double lr);
   void set_epochs(int epochs) { train_.epochs = epochs; }
+  void set_iw_samples(int k) { train_.iw_samples = k; }
 
   const ModelConfig& model_config() const { return model_config_; }
   const TrainConfig& train_config() const { return train_; }

@@ -90,6 +90,7 @@ void Trainer::stop() { post({Command::Kind::Stop}); }
 void Trainer::set_beta(double beta) { post({Command::Kind::SetBeta, beta}); }
 void Trainer::set_learning_rate(double lr) { post({Command::Kind::SetLearningRate, lr}); }
 void Trainer::set_epochs(int epochs) { post({Command::Kind::SetEpochs, double(epochs)}); }
+void Trainer::set_iw_samples(int k) { post({Command::Kind::SetIwSamples, double(k)}); }
 void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
 void Trainer::set_autosave_path(const std::string& path) { post({Command::Kind::SetAutosave, 0, path}); }
 
@@ -255,6 +256,9 @@ void Trainer::run_loop() {
           break;
         case Command::Kind::SetEpochs:
           if (command.value >= 0) session.set_epochs(static_cast<int>(command.value));
+          break;
+        case Command::Kind::SetIwSamples:
+          if (command.value >= 0) session.set_iw_samples(static_cast<int>(command.value));
           break;
         case Command::Kind::Save: save(command.path); break;
         case Command::Kind::SetAutosave: w.autosave_path = command.path; break;

@@ -39,6 +39,9 @@ class Trainer {
   void set_beta(double beta);
   void set_learning_rate(double lr);
   void set_epochs(int epochs);  // extend or shorten the plan
+  // Importance samples k for the test NLL closing each epoch (0 = off); also on resumed and
+  // loaded runs, whose settings otherwise come from the checkpoint.
+  void set_iw_samples(int k);
   // Written on the worker between two steps, atomically (temporary file + rename). The result
   // arrives as the snapshot's message.
   void save_checkpoint(const std::string& path);
@@ -56,7 +59,19 @@ class Trainer {
 
  private:
   struct Command {
-    enum class Kind { Start, Pause, Resume, Step, Stop, SetBeta, SetLearningRate, SetEpochs, Save, SetAutosave };
+    enum class Kind {
+      Start,
+      Pause,
+      Resume,
+      Step,
+      Stop,
+      SetBeta,
+      SetLearningRate,
+      SetEpochs,
+      SetIwSamples,
+      Save,
+      SetAutosave
+    };
     Command(Kind kind, double value = 0, std::string path = {}) : kind(kind), value(value), path(std::move(path)) {}
     Kind kind;
     double value;

@@ -54,7 +54,77 @@ PY
     [ "$(wc -l < z.csv)" -eq 1001 ] || fail "latent CSV has $(wc -l < z.csv) lines, expected 1 + 1000"
     [ "$(wc -l < h.csv)" -eq $((1 + 2 * 47)) ] || fail "metrics CSV has $(wc -l < h.csv) lines"
     [ "$(png_size r.png)" = "$((8 * 28 + 9 * 2)) $((2 * 28 + 3 * 2))" ] || fail "reconstruction grid is $(png_size r.png)"
-    [ "$(png_size t.png)" = "$((9 * 28 + 10 * 2)) $((2 * 28 + 3 * 2))" ] || fail "traversal grid is $(png_size t.png)"
+    # Labelled: a header row of offsets (7-pixel font + 4) and a label column left of the grid.
+    read -r tw th < <(png_size t.png)
+    [ "$th" -eq $((2 * 28 + 3 * 2 + 11)) ] && [ "$tw" -gt $((9 * 28 + 10 * 2 + 20)) ] || fail "traversal sheet is $tw x $th"
+    ;;
+
+  ood_and_gif)
+    # In-distribution: the synthetic shapes. Out-of-distribution: a test-only IDX folder of small
+    # dots, simpler than the shapes (the Fashion-MNIST -> digits situation in miniature).
+    "$bin" train --data synthetic --epochs 3 --latent 4 --hidden 128 --out m.ckpt 2> /dev/null
+    mkdir dots
+    python3 - <<'PY'
+import math, random, struct
+random.seed(5)
+n, side = 300, 28
+out = bytearray(struct.pack(">IIII", 0x803, n, side, side))
+for _ in range(n):
+    cx, cy, r = 5 + 18 * random.random(), 5 + 18 * random.random(), 1.5 + 1.5 * random.random()
+    for y in range(side):
+        for x in range(side):
+            d = math.hypot(x + 0.5 - cx, y + 0.5 - cy)
+            out.append(int(round(255 * min(1.0, max(0.0, r + 0.5 - d)))))
+open("dots/t10k-images-idx3-ubyte", "wb").write(out)
+PY
+    "$bin" ood --model m.ckpt --ood idx:dots --score elbo --json > raw.json 2> raw.err || { cat raw.err; fail "ood elbo"; }
+    "$bin" ood --model m.ckpt --id synthetic --ood idx:dots --score complexity --json --scores s.csv > cc.json 2> /dev/null
+    python3 - <<'PY'
+import json
+raw, cc = json.load(open("raw.json")), json.load(open("cc.json"))
+for j in (raw, cc):
+    for key in ("auroc", "aupr", "fpr95", "mean_score_id", "mean_score_ood", "n_id", "n_ood"):
+        assert key in j, (key, j)
+    assert j["n_id"] == 1000 and j["n_ood"] == 300, j
+assert raw["score"] == "elbo" and cc["score"] == "complexity", (raw, cc)
+assert cc["auroc"] > raw["auroc"] + 0.2 and cc["auroc"] > 0.9, (raw, cc)
+PY
+    [ "$(wc -l < s.csv)" -eq 1301 ] || fail "scores CSV has $(wc -l < s.csv) lines, expected 1 + 1000 + 300"
+    "$bin" ood --model m.ckpt --ood idx:dots --score iw --iw-samples 5 --limit 50 > iw.txt 2> /dev/null
+    grep -q "score iw (k=5)  auroc" iw.txt || { cat iw.txt; fail "ood iw text output"; }
+    expect_exit 2 "--score likelihood: expected elbo, iw or complexity" -- "$bin" ood --model m.ckpt --ood synthetic --score likelihood
+    expect_exit 1 "dots/none: not a folder" -- "$bin" ood --model m.ckpt --ood idx:dots/none
+
+    "$bin" export --model m.ckpt --traversal-gif t.gif --traversal-steps 5 --interpolation-gif i.gif --interpolation-steps 6 2> gif.err \
+      || { cat gif.err; fail "GIF export"; }
+    python3 - <<'PY'
+# Counts the frames (image descriptors) of a GIF and reads its logical screen size.
+import struct
+def frames(path):
+    d = open(path, "rb").read()
+    assert d[:6] in (b"GIF87a", b"GIF89a"), path
+    w, h, flags = struct.unpack("<HHB", d[6:11])
+    i = 13 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
+    n = 0
+    while d[i] != 0x3B:
+        if d[i] == 0x21:  # extension: label, then sub-blocks
+            i += 2
+            while d[i]: i += d[i] + 1
+            i += 1
+        elif d[i] == 0x2C:  # image descriptor, optional local table, LZW size, sub-blocks
+            lflags = d[i + 9]
+            i += 10 + (3 * 2 ** ((lflags & 7) + 1) if lflags & 0x80 else 0) + 1
+            while d[i]: i += d[i] + 1
+            i += 1
+            n += 1
+        else:
+            raise AssertionError("bad block %x" % d[i])
+    return n, w, h
+n, w, h = frames("t.gif")
+assert n == 5 and w == 2 + 2 * (56 + 2), (n, w, h)  # 4 dimensions in a 2 x 2 grid of 56-pixel tiles
+n, w, h = frames("i.gif")
+assert (n, w, h) == (6, 112, 112), (n, w, h)  # zoom 2 x 2 on 28 pixels
+PY
     ;;
 
   resume)
