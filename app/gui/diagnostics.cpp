@@ -49,10 +49,10 @@ void Diagnostics::record_item(const std::string& name) {
   spots_[name] = Box{a.x, a.y, b.x - a.x, b.y - a.y};
 }
 
-void Diagnostics::write_layout(float framebuffer_width, float framebuffer_height) {
+void Diagnostics::write_layout(float width, float height) {
   if (layout_path_.empty()) return;
-  std::string out = "{\n  \"framebuffer\": [" + std::to_string(int(framebuffer_width)) + ", " +
-                    std::to_string(int(framebuffer_height)) + "],\n  \"panels\": [";
+  std::string out = "{\n  \"framebuffer\": [" + std::to_string(int(width)) + ", " + std::to_string(int(height)) +
+                    "],\n  \"panels\": [";
   for (std::size_t i = 0; i < registered_.size(); ++i) out += (i ? ", \"" : "\"") + json_escape(registered_[i]) + "\"";
   out += "]";
   for (const auto& [name, r] : spots_) {

@@ -33,7 +33,8 @@ class Diagnostics {
   // each of them was laid out.
   void set_registered(std::vector<std::string> titles) { registered_ = std::move(titles); }
   // Writes the layout JSON when it changed; reports (once) when it cannot.
-  void write_layout(float framebuffer_width, float framebuffer_height);
+  // `width` x `height`: the window size the frame was laid out for ("framebuffer" in the JSON).
+  void write_layout(float width, float height);
 
   // --- screenshots ---
   bool screenshot_due(std::uint64_t frame) const {

@@ -198,7 +198,9 @@ int run_frame_loop(FrameLoopParts parts) {
     const float frame_ms = std::chrono::duration<float, std::milli>(frame_end - frame_start).count();
     figures.add(frame_ms, frame_end);
     if (diag) {
-      diag->write_layout(float(fb_w), float(fb_h));
+      // The size this frame was laid out for (read before drawing; the framebuffer may already
+      // have been resized since), so the rectangles and the size always belong together.
+      diag->write_layout(display.x, display.y);
       FrameStats& stats = diag->stats();
       if (frame == 1) {
         stats.first_frame_process_s = process_age_seconds();

@@ -31,13 +31,14 @@ def overlap(a, b, slack=1):
 def settled_layout(s):
     """The layout once it stops changing (panels reflow within a frame; key widgets appear once
     the model exists)."""
-    previous = None
-    for _ in range(40):
+    previous, same = None, 0
+    for _ in range(60):
         layout = s.layout()
-        if layout == previous and all(k in layout for k in KEY_WIDGETS):
+        same = same + 1 if layout == previous else 0
+        if same >= 2 and all(k in layout for k in KEY_WIDGETS):
             return layout
         previous = layout
-        time.sleep(0.25)
+        time.sleep(0.4)
     return previous
 
 

@@ -66,7 +66,23 @@ TEST(DecodeWorker, LatestRequestWinsAndRunningWorkIsCancelled) {
   EXPECT_EQ(worker.cancelled(), 1u);
   EXPECT_EQ(worker.replaced(), 1u);
   EXPECT_EQ(worker.completed(), 1u);  // request 2 never ran
-  EXPECT_GT(worker.busy_seconds(), 0.0);
+}
+
+TEST(DecodeWorker, CountsTheCpuTimeOfItsJobs) {
+  DecodeWorker worker;
+  const int slot = worker.add_slot();
+  worker.submit(slot, 1, [](const CancelToken&) {
+    // About 30 ms of work; a sleeping job would cost (almost) nothing.
+    volatile double sink = 0;
+    const auto end = std::chrono::steady_clock::now() + 30ms;
+    while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+    return filled(0.f);
+  });
+  const auto done = wait_for(worker, slot);
+  ASSERT_TRUE(done);
+  EXPECT_GT(done->seconds, 0.0);
+  EXPECT_LE(done->seconds, 0.2);
+  EXPECT_NEAR(worker.busy_seconds(), done->seconds, 1e-5);
 }
 
 TEST(DecodeWorker, ErrorsComeBackAsMessages) {

@@ -41,7 +41,7 @@ struct Decoded {
   Image image;                     // what the job returned (empty on error)
   std::vector<std::uint8_t> rgba;  // the same as RGBA8, converted on the worker
   std::string error;               // the job's exception message; empty on success
-  double seconds = 0;              // time the job took
+  double seconds = 0;              // CPU time the job took
 };
 
 class DecodeWorker {
@@ -66,7 +66,7 @@ class DecodeWorker {
   std::uint64_t completed() const { return completed_.load(); }
   std::uint64_t cancelled() const { return cancelled_.load(); }
   std::uint64_t replaced() const { return replaced_.load(); }
-  // Seconds spent running jobs so far: how busy the worker keeps a core.
+  // CPU seconds spent running jobs so far: how busy the worker keeps a core.
   double busy_seconds() const { return double(busy_us_.load()) * 1e-6; }
 
  private:
