@@ -4,6 +4,7 @@
 
 #include "app/cli_common.h"
 #include "app/commands.h"
+#include "app/version.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #ifdef VAE_WITH_GUI
@@ -13,6 +14,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"VAE Explorer: train, explore and export variational autoencoders"};
   app.require_subcommand(0, 1);
+  app.set_version_flag("--version", [] { return vae::version_text(); }, "Print the versions of this program, LibTorch and the BLAS in use, then exit");
   const auto train = vae::cli::add_train_command(app);
   const auto eval = vae::cli::add_eval_command(app);
   const auto sample = vae::cli::add_sample_command(app);
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", gui.data_spec, "window: data set, fashion-mnist | idx:DIR | images:DIR | synthetic")
       ->capture_default_str();
   app.add_option("--load", gui.load_path, "window: open a checkpoint instead of training");
+  // What a file manager passes (vae-explorer.desktop's Exec=vae-explorer %f).
+  app.add_option("checkpoint", gui.load_path, "window: a checkpoint to open, as --load");
   app.add_option("--screenshot", gui.screenshot_path, "window: render --frames frames, save a PNG, exit");
   app.add_option("--frames", gui.frames, "window: frames to render before --screenshot");
   app.add_option("--layout-json", gui.layout_json_path, "window: write the panels' rectangles as JSON");

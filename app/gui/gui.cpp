@@ -21,8 +21,10 @@
 #include <vector>
 
 #include "app/gui/app_state.h"
+#include "app/gui/desktop_shell.h"
 #include "app/gui/gui.h"
 #include "app/gui/panels.h"
+#include "app/gui/shell_port.h"
 #include "app/gui/window_layout.h"
 #include "core/io/export.h"
 #include "imgui.h"
@@ -43,12 +45,12 @@ void on_drop(GLFWwindow*, int count, const char** paths) {
   for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
 }
 
-// Ctrl+S is caught from GLFW's key events (ImGui's backend chains to this callback) rather than
-// polled per frame: Dear ImGui 1.86 has no input queue, so a press and release within one frame
-// would be missed.
-bool g_save_requested = false;
+// Shortcuts are caught from GLFW's key events (ImGui's backend chains to this callback) rather
+// than polled per frame: Dear ImGui 1.86 has no input queue, so a press and release within one
+// frame would be missed. The desktop shell queues them for its next frame.
+DesktopShell* g_shell = nullptr;
 void on_key(GLFWwindow*, int key, int, int action, int mods) {
-  if (key == GLFW_KEY_S && action == GLFW_PRESS && (mods & GLFW_MOD_CONTROL)) g_save_requested = true;
+  if (action == GLFW_PRESS && g_shell) g_shell->key_pressed(key, mods);
 }
 
 // SIGINT/SIGTERM close the window like its close button, so the trainer is stopped and joined
@@ -183,12 +185,13 @@ void unwind_to(ImGuiWindow* panel, short disabled_depth) {
   while (g.DisabledStackSize > disabled_depth) ImGui::EndDisabled();
 }
 
-void draw_windows(AppState& app, const Snapshot& snap, float status_height) {
+// `top`: the menu bar's height; the windows go below it.
+void draw_windows(AppState& app, const Snapshot& snap, float status_height, float top) {
   using DrawFn = void (*)(AppState&, const Snapshot&);
   static const DrawFn draw[8] = {draw_training_panel,        draw_loss_panel,     draw_latent_panel,
                                  draw_decoder_panel,         draw_manifold_panel, draw_interpolation_panel,
                                  draw_reconstructions_panel, draw_samples_panel};
-  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  const ImVec2 display(ImGui::GetIO().DisplaySize.x, ImGui::GetIO().DisplaySize.y - top);
   // Where each window was last frame: windows that overlap nothing get no background fill (the
   // clear colour matches it). llvmpipe pays ~20 ns per blended pixel, and the backgrounds of the
   // eight windows cover the whole screen: this halves the cost of a redraw.
@@ -199,7 +202,7 @@ void draw_windows(AppState& app, const Snapshot& snap, float status_height) {
   for (int i = 0; i < 8; ++i) {
     ImVec2 pos, size;
     default_window_rect(i, display, status_height, &pos, &size);
-    ImGui::SetNextWindowPos(pos, ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowPos(ImVec2(pos.x, pos.y + top), ImGuiCond_FirstUseEver);
     ImGui::SetNextWindowSize(size, ImGuiCond_FirstUseEver);
     bool alone = last[i].w > 0;
     for (int j = 0; j < 8 && alone; ++j) alone = j == i || !overlaps(last[i], last[j]);
@@ -315,6 +318,7 @@ int run_window(const GuiOptions& options) {
   const std::string dir = config_dir();
   const std::string ini_path = dir.empty() ? std::string() : dir + "/imgui.ini";
   io.IniFilename = ini_path.empty() ? nullptr : ini_path.c_str();
+  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;  // Tab, arrows, Space/Enter
   ImGui::StyleColorsDark();
   ImGui::GetStyle().WindowRounding = 3.f;
   ImGui::GetStyle().FrameRounding = 2.f;
@@ -326,6 +330,12 @@ int run_window(const GuiOptions& options) {
   app->blas = detect_blas();
   register_settings_handler(*app);
   init_app(*app, options);
+  const auto shell_port = make_shell_port(*app, window);
+  auto shell = std::make_unique<DesktopShell>(
+      *shell_port, dir,
+      std::string("OpenGL ") + reinterpret_cast<const char*>(glGetString(GL_VERSION)) + "\nRenderer " +
+          reinterpret_cast<const char*>(glGetString(GL_RENDERER)) + "\nGLFW " + glfwGetVersionString());
+  g_shell = shell.get();
   std::vector<std::string> test_drops = options.drop_paths;
   if (const char* d = std::getenv("VAE_EXPLORER_DROP"); d && *d) test_drops.emplace_back(d);
 
@@ -354,8 +364,11 @@ int run_window(const GuiOptions& options) {
     if (g_quit) glfwSetWindowShouldClose(window, GLFW_TRUE);
     for (const auto& path : g_dropped) handle_drop(*app, path);
     g_dropped.clear();
-    if (app->frame == 1) {
+    // Test drops arrive once the window is up and the start-up load is done, as a person's would:
+    // messages then come in a fixed order (the error area's state depends on the newest one).
+    if (app->frame >= 1 && !test_drops.empty() && !app->pending_data && !app->pending_checkpoint.valid()) {
       for (const auto& path : test_drops) handle_drop(*app, path);
+      test_drops.clear();
     }
     update(*app);
     // Held for the whole frame: a panel may replace the trainer (and app->snapshot) mid-frame.
@@ -365,11 +378,10 @@ int run_window(const GuiOptions& options) {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    if (g_save_requested) save_checkpoint(*app, app->checkpoint_path);
-    g_save_requested = false;
     app->hot_spots.clear();
+    shell->frame();
     const float status_height = ImGui::GetFrameHeight() + 6;
-    draw_windows(*app, snap, status_height);
+    draw_windows(*app, snap, status_height, shell->menu_bar_height());
     draw_status_window(*app, snap, status_height, shown_ms, shown_fps);
     ImGui::Render();
 
@@ -455,6 +467,8 @@ int run_window(const GuiOptions& options) {
     stats.train_rate = double(app->snapshot->train_examples) / app->snapshot->train_seconds;
   }
   if (stats_path && *stats_path) stats.write(stats_path, app->latent.scatter.count(), rendered, app->frame);
+  g_shell = nullptr;
+  shell.reset();  // closes a file dialog still open
   shutdown(*app);
   if (io.IniFilename) ImGui::SaveIniSettingsToDisk(io.IniFilename);
   io.IniFilename = nullptr;  // saved above while the settings handler's AppState still exists

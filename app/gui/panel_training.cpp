@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app/format.h"
+#include "app/desktop/ui_timing.h"
 #include "app/gui/panels.h"
 #include "imgui.h"
 #include "imgui_stdlib.h"
@@ -232,9 +233,9 @@ void checkpoint_section(AppState& app) {
 }
 
 void messages_section(AppState& app) {
-  // Red while any listed message is an error, so a failure is not hidden by the next success
-  // message; right-click > Clear acknowledges it.
-  const bool error = std::any_of(app.messages.begin(), app.messages.end(), [](const Message& m) { return m.error; });
+  // Red while the newest message is an error; a later success turns it back to normal (the error
+  // stays listed above it). Right-click > Clear empties the list.
+  const bool error = desktop::messages_in_error(app.messages);
   ImGui::PushStyleColor(ImGuiCol_ChildBg, error ? ImVec4(0.55f, 0.08f, 0.08f, 1.f) : ImVec4(0.12f, 0.13f, 0.16f, 1));
   const float height = std::max(ImGui::GetContentRegionAvail().y, 3.5f * ImGui::GetTextLineHeightWithSpacing());
   ImGui::BeginChild("messages", ImVec2(0, height), true);

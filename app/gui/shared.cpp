@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "app/gui/app_state.h"
+#include "app/gui/desktop_shell.h"
 #include "app/gui/panels.h"
 #include "core/io/export.h"
 #include "imgui.h"
@@ -101,7 +102,7 @@ void hot_spot(AppState& app, const std::string& name) {
 }
 
 void tip(const char* text) {
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", text);
+  if (tooltip_due()) ImGui::SetTooltip("%s", text);
 }
 
 // --- image grids ---
