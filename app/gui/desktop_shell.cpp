@@ -63,6 +63,8 @@ bool tooltip_due() {
 
 DesktopShell::DesktopShell(ShellPort& port, std::string config_dir, std::string graphics_info)
     : port_(port), graphics_info_(std::move(graphics_info)) {
+  // Menus and popups opaque: text of the panels behind them must not show through.
+  ImGui::GetStyle().Colors[ImGuiCol_PopupBg].w = 1.f;
   if (!config_dir.empty()) {
     recent_file_ = (fs::path(config_dir) / "recent-files").string();
     recent_ = desktop::RecentFiles::load(recent_file_);

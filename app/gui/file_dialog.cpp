@@ -215,10 +215,13 @@ std::optional<FileDialogResult> FileDialog::Impl::draw_in_app() {
     }
     ImGui::EndChild();
 
-    const char* name_label = c.request.mode == FileDialogMode::ChooseFolder ? "Folder" : "Name";
-    ImGui::SetNextItemWidth(-font * 12);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(c.request.mode == FileDialogMode::ChooseFolder ? "Folder" : "Name");
+    ImGui::SameLine();
+    const float filter_width = c.request.filters.empty() ? 0.f : font * 13;
+    ImGui::SetNextItemWidth(-(filter_width > 0 ? filter_width + ImGui::GetStyle().ItemSpacing.x : 0.f));
     if (c.just_opened) ImGui::SetKeyboardFocusHere();
-    bool enter = ImGui::InputText(name_label, c.name, sizeof c.name, ImGuiInputTextFlags_EnterReturnsTrue);
+    bool enter = ImGui::InputText("##name", c.name, sizeof c.name, ImGuiInputTextFlags_EnterReturnsTrue);
     if (ImGui::IsItemEdited()) {
       c.error.clear();
       c.confirm_replace.clear();
