@@ -376,13 +376,14 @@ void DesktopShell::draw_view_menu() {
   }
   ImGui::Separator();
   if (ImGui::MenuItem("Reset layout")) port_.reset_layout();
-  if (float* scale = port_.ui_scale_setting()) {
+  if (port_.can_scale()) {
     if (ImGui::BeginMenu("UI scale")) {
-      if (ImGui::MenuItem("Follow the monitor", nullptr, *scale == 0.f)) *scale = 0.f;
+      const float current = port_.ui_scale_setting();
+      if (ImGui::MenuItem("Follow the monitor", nullptr, current == 0.f)) port_.set_ui_scale_setting(0.f);
       for (float s : {0.75f, 1.f, 1.25f, 1.5f, 1.75f, 2.f}) {
         char label[16];
         std::snprintf(label, sizeof label, "%d%%", int(s * 100 + 0.5f));
-        if (ImGui::MenuItem(label, nullptr, *scale == s)) *scale = s;
+        if (ImGui::MenuItem(label, nullptr, current == s)) port_.set_ui_scale_setting(s);
       }
       ImGui::EndMenu();
     }

@@ -68,8 +68,10 @@ class ShellPort {
   virtual std::vector<PanelToggle> panels() = 0;
   virtual void focus_panel(std::size_t index) = 0;
   virtual void reset_layout() = 0;
-  // UI scale: 0 follows the monitor; else the factor. Null when the window cannot scale.
-  virtual float* ui_scale_setting() = 0;
+  // UI scale: 0 follows the monitor; else the factor. can_scale() false: no UI scale entries.
+  virtual bool can_scale() const = 0;
+  virtual float ui_scale_setting() const = 0;
+  virtual void set_ui_scale_setting(float scale) = 0;
 
   // --- messages and the window ---
   virtual void report(const std::string& text, bool error) = 0;

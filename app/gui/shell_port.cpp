@@ -111,7 +111,9 @@ class AppStatePort : public ShellPort {
       ImGui::SetWindowSize(kWindowTitles[i], size);
     }
   }
-  float* ui_scale_setting() override { return nullptr; }
+  bool can_scale() const override { return false; }
+  float ui_scale_setting() const override { return 1.f; }
+  void set_ui_scale_setting(float) override {}
 
   void report(const std::string& text, bool error) override { vae::gui::report(app_, text, error); }
   NewestMessage newest_message() const override {
