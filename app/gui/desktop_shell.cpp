@@ -6,7 +6,7 @@
 #include <exception>
 #include <filesystem>
 
-#include "app/desktop/ui_timing.h"
+#include "app/gui/logic/ui_timing.h"
 #include "app/version.h"
 #include "imgui.h"
 #include "imgui_internal.h"  // GetItemID
@@ -14,17 +14,12 @@
 namespace vae::gui {
 
 namespace fs = std::filesystem;
-using desktop::Command;
-using desktop::RecentKind;
 
 namespace {
 
-constexpr int kModShift = 0x0001, kModControl = 0x0002, kModAlt = 0x0004;  // GLFW's modifier bits
 constexpr double kToastSeconds = 3.0;
 
-std::vector<desktop::FileFilter> checkpoint_filters() {
-  return {{"Checkpoints (*.ckpt)", {"*.ckpt"}}, {"All files", {}}};
-}
+std::vector<FileFilter> checkpoint_filters() { return {{"Checkpoints (*.ckpt)", {"*.ckpt"}}, {"All files", {}}}; }
 
 std::string folder_of(const std::string& path) {
   if (path.empty()) return {};
@@ -43,7 +38,7 @@ std::string recent_label(const std::string& path) {
 }  // namespace
 
 bool tooltip_due() {
-  static desktop::HoverDelay delay(0.45);
+  static HoverDelay delay(0.45);
   static int last_hover_frame = -10;
   if (!ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) return false;
   const int frame = ImGui::GetFrameCount();
@@ -67,7 +62,7 @@ DesktopShell::DesktopShell(ShellPort& port, std::string config_dir, std::string 
   ImGui::GetStyle().Colors[ImGuiCol_PopupBg].w = 1.f;
   if (!config_dir.empty()) {
     recent_file_ = (fs::path(config_dir) / "recent-files").string();
-    recent_ = desktop::RecentFiles::load(recent_file_);
+    recent_ = RecentFiles::load(recent_file_);
   }
 }
 
@@ -93,16 +88,15 @@ void DesktopShell::frame() {
 
 void DesktopShell::handle_keys() {
   const ImGuiIO& io = ImGui::GetIO();
-  desktop::KeyContext context;
+  KeyContext context;
   context.typing = io.WantTextInput;
   context.navigating = io.NavVisible;
   // A modal window (the in-app chooser) or an open menu owns the keyboard.
   const bool blocked = dialog_.is_open() || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
   for (const auto& [key, mods] : keys_) {
-    const desktop::Chord chord{static_cast<desktop::Key>(key), (mods & kModControl) != 0, (mods & kModShift) != 0,
-                               (mods & kModAlt) != 0};
     if (blocked) continue;
-    if (const auto command = desktop::match_shortcut(chord, context)) run(*command);
+    if (const auto command = match_command(Shortcut{key, mods & (kModShift | kModControl | kModAlt)}, context))
+      run(*command);
   }
   keys_.clear();
 }
@@ -291,7 +285,7 @@ void DesktopShell::draw_menu_bar() {
   const bool help_open = ImGui::BeginMenu("Help");
   port_.mark("Menu.Help");
   if (help_open) {
-    if (ImGui::MenuItem("Keyboard shortcuts", desktop::shortcut_label(Command::Help).c_str())) show_shortcuts_ = true;
+    if (ImGui::MenuItem("Keyboard shortcuts", shortcut_label(Command::Help).c_str())) show_shortcuts_ = true;
     port_.mark("Menu.Help.Shortcuts");
     if (ImGui::MenuItem("About VAE Explorer")) show_about_ = true;
     port_.mark("Menu.Help.About");
@@ -301,7 +295,6 @@ void DesktopShell::draw_menu_bar() {
 }
 
 void DesktopShell::draw_file_menu() {
-  using desktop::shortcut_label;
   const bool can_open = !dialog_.is_open();
   if (ImGui::MenuItem("Open checkpoint...", shortcut_label(Command::OpenCheckpoint).c_str(), false, can_open))
     run(Command::OpenCheckpoint);
@@ -346,7 +339,7 @@ void DesktopShell::draw_file_menu() {
   auto exports = port_.exports();
   if (ImGui::BeginMenu("Export", !exports.empty())) {
     const bool any = std::any_of(exports.begin(), exports.end(), [](const auto& e) { return e.available; });
-    if (ImGui::MenuItem("All pictures", desktop::shortcut_label(Command::Export).c_str(), false, any)) export_all();
+    if (ImGui::MenuItem("All pictures", shortcut_label(Command::Export).c_str(), false, any)) export_all();
     ImGui::Separator();
     for (auto& entry : exports) {
       if (ImGui::MenuItem(entry.label.c_str(), nullptr, false, entry.available) && entry.run) entry.run();
@@ -397,7 +390,7 @@ void DesktopShell::draw_training_menu() {
   if (ImGui::MenuItem("Start", nullptr, false, !loading && !running && !paused)) port_.start_training();
   const char* toggle = running ? "Pause" : "Resume";
   const bool can_toggle = running || paused || phase == TrainingPhase::Idle || phase == TrainingPhase::Finished;
-  if (ImGui::MenuItem(toggle, desktop::shortcut_label(Command::PauseResume).c_str(), false, can_toggle))
+  if (ImGui::MenuItem(toggle, shortcut_label(Command::PauseResume).c_str(), false, can_toggle))
     run(Command::PauseResume);
   port_.mark("Menu.Training.PauseResume");
   if (ImGui::MenuItem("Step", nullptr, false, paused || phase == TrainingPhase::Idle)) port_.step_training();
@@ -425,7 +418,7 @@ void DesktopShell::draw_help_windows() {
           ImGui::TableNextColumn();
           ImGui::TextUnformatted(action.c_str());
         };
-        for (const auto& s : desktop::shortcut_table()) row(desktop::chord_label(s.chord), s.action);
+        for (const auto& s : command_shortcuts()) row(to_string(s.keys), s.action);
         for (const auto& p : port_.panels()) {
           if (!p.shortcut.empty()) row(p.shortcut, "Show the " + p.label + " panel");
         }
@@ -467,7 +460,7 @@ void DesktopShell::draw_toast() {
       toast_since_ = -1;  // an error replaces a success still showing
     }
   }
-  const float alpha = toast_since_ < 0 ? 0.f : desktop::toast_alpha(toast_since_, port_.now(), kToastSeconds);
+  const float alpha = toast_since_ < 0 ? 0.f : toast_alpha(toast_since_, port_.now(), kToastSeconds);
   if (alpha <= 0.f) return;
   const ImVec2 display = ImGui::GetIO().DisplaySize;
   const float font = ImGui::GetFontSize();

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "app/desktop/recent_files.h"
-#include "app/desktop/shortcuts.h"
 #include "app/gui/file_dialog.h"
+#include "app/gui/logic/commands.h"
+#include "app/gui/logic/recent_files.h"
 
 namespace vae::gui {
 
@@ -101,8 +101,8 @@ class DesktopShell {
   float menu_bar_height() const { return menu_height_; }
 
   // Runs a command as its menu entry or shortcut would (tests, other callers).
-  void run(desktop::Command command);
-  const desktop::RecentFiles& recent() const { return recent_; }
+  void run(Command command);
+  const RecentFiles& recent() const { return recent_; }
   FileDialog& file_dialog() { return dialog_; }
 
  private:
@@ -116,8 +116,8 @@ class DesktopShell {
   void draw_toast();
   void observe_opened_files();
   void handle_dialog_result(const FileDialogResult& result);
-  void open_recent(desktop::RecentKind kind, const std::string& path);
-  void remember(desktop::RecentKind kind, const std::string& path);
+  void open_recent(RecentKind kind, const std::string& path);
+  void remember(RecentKind kind, const std::string& path);
   void save_recent();
   void export_all();
   void update_title();
@@ -125,7 +125,7 @@ class DesktopShell {
   ShellPort& port_;
   std::string recent_file_;
   std::string graphics_info_;
-  desktop::RecentFiles recent_;
+  RecentFiles recent_;
   FileDialog dialog_;
   std::vector<std::pair<int, int>> keys_;  // (key, mods) pressed since the last frame
   float menu_height_ = 0;

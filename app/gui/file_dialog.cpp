@@ -1,5 +1,5 @@
 // FileDialog: picks the platform's dialog or the in-app chooser, and draws the in-app chooser
-// (a modal Dear ImGui window over a folder listing from desktop::list_directory).
+// (a modal Dear ImGui window over a folder listing from list_directory).
 #include "app/gui/file_dialog.h"
 
 #include <algorithm>
@@ -36,7 +36,7 @@ std::string human_size(std::size_t bytes) {
 struct InAppChooser {
   FileDialogRequest request;
   std::string folder;
-  desktop::DirectoryListing listing;
+  DirectoryListing listing;
   int filter = 0;
   bool show_hidden = false;
   char name[1024] = {};
@@ -51,12 +51,12 @@ struct InAppChooser {
     refresh();
   }
   void refresh() {
-    desktop::ListingOptions options;
+    ListingOptions options;
     options.show_hidden = show_hidden;
     options.folders_only = request.mode == FileDialogMode::ChooseFolder;
-    const desktop::FileFilter all{"All files", {}};
+    const FileFilter all{"All files", {}};
     const auto& f = request.filters.empty() ? all : request.filters[std::size_t(filter)];
-    listing = desktop::list_directory(folder, f, options);
+    listing = list_directory(folder, f, options);
     folder = listing.directory;
     error = listing.error;
   }
@@ -64,7 +64,7 @@ struct InAppChooser {
   // Returns the chosen path, or "" when the user must still do something.
   std::string accept() {
     const std::string typed = name;
-    const std::string path = desktop::resolve_typed_path(folder, typed);
+    const std::string path = resolve_typed_path(folder, typed);
     std::error_code ec;
     const bool is_dir = fs::is_directory(path, ec);
     if (request.mode == FileDialogMode::ChooseFolder) {
@@ -173,7 +173,7 @@ std::optional<FileDialogResult> FileDialog::Impl::draw_in_app() {
   ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
   bool keep_open = true;
   if (ImGui::BeginPopupModal(title.c_str(), &keep_open)) {
-    if (ImGui::Button("Up")) c.navigate(desktop::parent_directory(c.folder));
+    if (ImGui::Button("Up")) c.navigate(parent_directory(c.folder));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("The folder above");
     ImGui::SameLine();
     ImGui::TextUnformatted(c.folder.c_str());

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "app/desktop/file_browser.h"
+#include "app/gui/logic/file_browser.h"
 
 namespace vae::gui {
 
@@ -20,11 +20,11 @@ enum class FileDialogMode { Open, Save, ChooseFolder };
 
 struct FileDialogRequest {
   FileDialogMode mode = FileDialogMode::Open;
-  std::string title;                         // "Open checkpoint"
-  std::vector<desktop::FileFilter> filters;  // the first is selected; "All files" is the caller's to add
-  std::string folder;                        // where it starts; empty: the current directory
-  std::string suggested_name;                // Save: the proposed file name
-  int purpose = 0;                           // the caller's tag, handed back with the result
+  std::string title;                // "Open checkpoint"
+  std::vector<FileFilter> filters;  // the first is selected; "All files" is the caller's to add
+  std::string folder;               // where it starts; empty: the current directory
+  std::string suggested_name;       // Save: the proposed file name
+  int purpose = 0;                  // the caller's tag, handed back with the result
 };
 
 struct FileDialogResult {

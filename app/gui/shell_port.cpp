@@ -1,59 +1,62 @@
-// ShellPort over AppState: what the menus, shortcuts and dialogs do to the window's state.
+// ShellPort over the window's parts (session, panel host, message log, diagnostics): what the
+// menus, shortcuts and dialogs do. The shell itself never reaches into panels; View and Export
+// come from the panel registry (PanelHost::panels()).
 #include "app/gui/shell_port.h"
 
 #include <filesystem>
 
-#include "app/gui/app_state.h"
-// After app_state.h, which brings glad: GLFW must not pull in the system GL header first.
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
-#include "app/gui/panels.h"
-#include "app/gui/window_layout.h"
-#include "imgui.h"
+
+#include "app/gui/diagnostics.h"
+#include "app/gui/logic/keys.h"
+#include "app/gui/messages.h"
+#include "app/gui/panel.h"
+#include "app/gui/panel_host.h"
+#include "app/gui/session.h"
 
 namespace vae::gui {
 
 namespace {
 
-class AppStatePort : public ShellPort {
+class WindowPort : public ShellPort {
  public:
-  AppStatePort(AppState& app, GLFWwindow* window) : app_(app), window_(window) {}
+  WindowPort(Session& session, PanelHost& host, MessageLog& messages, Diagnostics* diagnostics, GLFWwindow* window)
+      : session_(session), host_(host), messages_(messages), diagnostics_(diagnostics), window_(window) {}
 
-  double now() const override { return app_.now; }
+  double now() const override { return session_.now(); }
 
-  void open_checkpoint(const std::string& path) override { vae::gui::open_checkpoint(app_, path); }
+  void open_checkpoint(const std::string& path) override { session_.open_checkpoint(path); }
   void open_data(const std::string& path_or_spec) override {
     std::error_code ec;
     if (std::filesystem::exists(path_or_spec, ec)) {
-      handle_drop(app_, path_or_spec);  // classified exactly as a dropped folder
+      session_.handle_drop(path_or_spec);  // classified exactly as a dropped folder
     } else {
-      request_data(app_, path_or_spec, true);
+      session_.request_data(path_or_spec, true);
     }
   }
-  bool can_save() const override { return bool(app_.trainer); }
-  void save_checkpoint(const std::string& path) override { vae::gui::save_checkpoint(app_, path); }
-  std::string checkpoint_path() const override { return app_.checkpoint_path; }
-  std::string export_folder() const override { return app_.export_dir; }
+  bool can_save() const override { return session_.has_trainer(); }
+  void save_checkpoint(const std::string& path) override { session_.save_checkpoint(path); }
+  std::string checkpoint_path() const override { return session_.checkpoint_path; }
+  std::string export_folder() const override { return session_.export_dir; }
   std::string opened_checkpoint() const override {
-    return app_.trainer && app_.trainer_origin != "new model" ? app_.trainer_origin : std::string();
+    return session_.has_trainer() ? session_.opened_checkpoint() : std::string();
   }
-  std::string loaded_data_spec() const override { return app_.data ? app_.data->spec : std::string(); }
+  std::string loaded_data_spec() const override { return session_.data() ? session_.data()->spec : std::string(); }
   std::vector<ExportEntry> exports() override {
     std::vector<ExportEntry> out;
-    auto add = [&](const char* label, const Image& grid, const char* file) {
-      out.push_back({std::string(label) + " (" + file + ")", [this, &grid, file] { export_png(app_, grid, file); },
-                     !grid.pixels.empty()});
-    };
-    add("Manifold", app_.manifold.grid, "manifold.png");
-    add("Interpolation", app_.interpolation.grid, "interpolation.png");
-    add("Reconstructions", app_.reconstructions.grid, "reconstructions.png");
-    add("Samples", app_.samples.grid, "samples.png");
+    for (auto& entry : host_.panels()) {
+      Panel* panel = entry.panel.get();
+      const char* file = panel ? panel->export_name() : nullptr;
+      if (!file) continue;
+      out.push_back({entry.info.menu_label + " (" + file + ")", [panel] { panel->export_picture(); }, true});
+    }
     return out;
   }
 
   TrainingPhase training_phase() const override {
-    if (!app_.trainer || !app_.snapshot) return TrainingPhase::NoModel;
-    switch (app_.snapshot->state) {
+    if (!session_.has_trainer()) return TrainingPhase::NoModel;
+    switch (session_.snapshot().state) {
       case TrainerState::Idle:
         return TrainingPhase::Idle;
       case TrainerState::Running:
@@ -67,73 +70,73 @@ class AppStatePort : public ShellPort {
     }
     return TrainingPhase::NoModel;
   }
-  bool busy_loading() const override { return bool(app_.pending_data); }
+  bool busy_loading() const override { return session_.loading_data(); }
   void start_training() override {
-    if (app_.trainer && training_phase() == TrainingPhase::Idle) {
-      app_.trainer->start();
+    if (session_.has_trainer() && training_phase() == TrainingPhase::Idle) {
+      session_.trainer()->start();
     } else {
-      new_trainer(app_, true);
+      session_.new_trainer(true);
     }
   }
   void pause_training() override {
-    if (app_.trainer) app_.trainer->pause();
+    if (Trainer* t = session_.trainer()) t->pause();
   }
   void resume_training() override {
-    if (!app_.trainer) return;
+    Trainer* t = session_.trainer();
+    if (!t) return;
     if (training_phase() == TrainingPhase::Paused) {
-      app_.trainer->resume();
+      t->resume();
     } else {
-      app_.trainer->start();  // a loaded checkpoint, or a finished run with more epochs planned
+      t->start();  // a loaded checkpoint, or a finished run with more epochs planned
     }
   }
   void step_training() override {
-    if (app_.trainer) app_.trainer->step(1);
+    if (Trainer* t = session_.trainer()) t->step(1);
   }
   void stop_training() override {
-    if (app_.trainer) app_.trainer->stop();
+    if (Trainer* t = session_.trainer()) t->stop();
   }
 
-  // Before the panel registry: the eight windows can be brought forward, not hidden.
   std::vector<PanelToggle> panels() override {
     std::vector<PanelToggle> out;
-    for (const char* title : kWindowTitles) out.push_back({title, "", nullptr});
+    for (auto& entry : host_.panels()) out.push_back({entry.info.menu_label, entry.info.shortcut, &entry.visible});
     return out;
   }
-  void focus_panel(std::size_t index) override { ImGui::SetWindowFocus(kWindowTitles[index]); }
-  void reset_layout() override {
-    // Back to the first-run placement below the menu bar.
-    const float menu_height = ImGui::GetFrameHeight(), status_height = ImGui::GetFrameHeight() + 6;
-    const ImVec2 display(ImGui::GetIO().DisplaySize.x, ImGui::GetIO().DisplaySize.y - menu_height);
-    for (int i = 0; i < 8; ++i) {
-      ImVec2 pos, size;
-      default_window_rect(i, display, status_height, &pos, &size);
-      ImGui::SetWindowPos(kWindowTitles[i], ImVec2(pos.x, pos.y + menu_height));
-      ImGui::SetWindowSize(kWindowTitles[i], size);
-    }
-  }
-  bool can_scale() const override { return false; }
-  float ui_scale_setting() const override { return 1.f; }
-  void set_ui_scale_setting(float) override {}
+  void focus_panel(std::size_t index) override { host_.focus(index); }
+  void reset_layout() override { host_.reset_layout(); }
+  bool can_scale() const override { return true; }
+  float ui_scale_setting() const override { return host_.ui_scale_setting(); }
+  void set_ui_scale_setting(float scale) override { host_.set_ui_scale_setting(scale); }
 
-  void report(const std::string& text, bool error) override { vae::gui::report(app_, text, error); }
+  void report(const std::string& text, bool error) override { messages_.report(text, error); }
   NewestMessage newest_message() const override {
-    if (app_.messages.empty()) return {};
-    const Message& m = app_.messages.front();
-    return {m.text, m.error, m.time};
+    const auto& list = messages_.messages();
+    if (list.empty()) return {};
+    return {list.front().text, list.front().error, list.front().time};
   }
   void set_window_title(const std::string& title) override { glfwSetWindowTitle(window_, title.c_str()); }
   void quit() override { glfwSetWindowShouldClose(window_, GLFW_TRUE); }
-  void mark(const std::string& name) override { hot_spot(app_, name); }
+  void mark(const std::string& name) override { hot_spot(diagnostics_, name); }
 
  private:
-  AppState& app_;
+  Session& session_;
+  PanelHost& host_;
+  MessageLog& messages_;
+  Diagnostics* diagnostics_;
   GLFWwindow* window_;
 };
 
 }  // namespace
 
-std::unique_ptr<ShellPort> make_shell_port(AppState& app, GLFWwindow* window) {
-  return std::make_unique<AppStatePort>(app, window);
+std::unique_ptr<ShellPort> make_shell_port(Session& session, PanelHost& host, MessageLog& messages,
+                                           Diagnostics* diagnostics, GLFWwindow* window) {
+  return std::make_unique<WindowPort>(session, host, messages, diagnostics, window);
+}
+
+void feed_shortcuts(KeyQueue& keys, DesktopShell& shell) {
+  for (const auto& s : command_shortcuts()) {
+    while (keys.take(s.keys)) shell.key_pressed(s.keys.key, s.keys.mods);
+  }
 }
 
 }  // namespace vae::gui

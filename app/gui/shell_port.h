@@ -1,6 +1,7 @@
 #pragma once
-// The window's side of the desktop shell: a ShellPort over the window's state. The adapter to
-// whatever structure the window has; the shell itself never reaches into panels.
+// The window's side of the desktop shell: a ShellPort over the session, the panel host (the
+// registry's live panels), the message log and the diagnostics. The shell itself never reaches
+// into panels.
 #include <memory>
 
 #include "app/gui/desktop_shell.h"
@@ -9,8 +10,17 @@ struct GLFWwindow;
 
 namespace vae::gui {
 
-struct AppState;
+class Session;
+class PanelHost;
+class MessageLog;
+class Diagnostics;
+class KeyQueue;
 
-std::unique_ptr<ShellPort> make_shell_port(AppState& app, GLFWwindow* window);
+std::unique_ptr<ShellPort> make_shell_port(Session& session, PanelHost& host, MessageLog& messages,
+                                           Diagnostics* diagnostics, GLFWwindow* window);
+
+// Hands the presses of the command shortcuts (Ctrl+O, Space, F1, ...) from the window's key queue
+// to the shell; the panels' own shortcuts stay in the queue for the panel host.
+void feed_shortcuts(KeyQueue& keys, DesktopShell& shell);
 
 }  // namespace vae::gui
