@@ -402,6 +402,7 @@ void DesktopShell::draw_help_windows() {
   const float font = ImGui::GetFontSize();
   if (show_shortcuts_) {
     ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowBgAlpha(1.f);  // over the panels: nothing of them may show through
     ImGui::SetNextWindowSize(ImVec2(std::min(display.x - 20, font * 36), 0), ImGuiCond_Appearing);
     ImGui::SetNextWindowFocus();
     if (ImGui::Begin(
@@ -435,6 +436,7 @@ void DesktopShell::draw_help_windows() {
   }
   if (show_about_) {
     ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowBgAlpha(1.f);  // over the panels: nothing of them may show through
     if (ImGui::Begin(
             "About VAE Explorer", &show_about_,
             ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_AlwaysAutoResize)) {

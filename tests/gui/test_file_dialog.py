@@ -7,7 +7,8 @@ import shutil
 import sys
 import time
 
-from desktop_util import NEUTRAL, make_checkpoint, open_menu, red_fraction, shot, wait_for_title, window_ids
+from desktop_util import (NEUTRAL, make_checkpoint, open_menu, press_rect, red_fraction, shot, wait_for_title,
+                          window_ids)
 from harness import Session, check, main, skip
 
 
@@ -28,7 +29,7 @@ def test(binary):
 
         open_menu(s, "Menu.File")
         shot(s, "menu-file")
-        s.click_rect(s.rect("Menu.File.OpenCheckpoint"))
+        press_rect(s, s.rect("Menu.File.OpenCheckpoint"))
         dialogs = []
         s.wait_for(lambda: dialogs.extend(window_ids(s, "^Open checkpoint$")) or dialogs, 30,
                    "the GTK file dialog to appear")
@@ -60,7 +61,7 @@ def test(binary):
         check(not window_ids(s, "model\\.ckpt", visible=False), "the new session opened the checkpoint by itself")
         open_menu(s, "Menu.File", "Menu.File.Recent")
         shot(s, "menu-recent")
-        s.click_rect(s.rect("Menu.File.Recent.Checkpoint0"))
+        press_rect(s, s.rect("Menu.File.Recent.Checkpoint0"))
         wait_for_title(s, "model.ckpt - VAE Explorer")
         check(s.stop_app() == 0, "the app did not exit cleanly")
 

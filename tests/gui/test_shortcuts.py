@@ -4,7 +4,7 @@ Training > Pause pauses it, F1 shows Help > Keyboard shortcuts, Ctrl+Q quits cle
 import sys
 import time
 
-from desktop_util import NEUTRAL, open_menu, shot, step_counter_moves
+from desktop_util import NEUTRAL, open_menu, press_rect, shot, step_counter_moves
 from harness import Session, check, main
 
 
@@ -23,7 +23,7 @@ def test(binary):
 
         open_menu(s, "Menu.Training")
         shot(s, "menu-training")
-        s.click_rect(s.rect("Menu.Training.PauseResume"))
+        press_rect(s, s.rect("Menu.Training.PauseResume"))
         s.xdotool("mousemove", *NEUTRAL)
         time.sleep(0.7)
         check(not step_counter_moves(s, 1.5), "Training > Pause did not pause training")

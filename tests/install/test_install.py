@@ -10,6 +10,10 @@ import subprocess
 import sys
 import tempfile
 
+# The window tests' Xvfb starter (tests/gui/xvfb.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gui"))
+from xvfb import start_xvfb  # noqa: E402
+
 SKIP = 77
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # Packages the binary cannot run (well) without; dpkg-shlibdeps finds the linked ones, the
@@ -32,22 +36,6 @@ def run(args, **kwargs):
     if result.returncode != 0:
         raise Failure(f"{' '.join(map(str, args))} exited {result.returncode}:\n{result.stdout[-3000:]}")
     return result.stdout
-
-
-def start_xvfb():
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x640x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    number = b""
-    while not number.endswith(b"\n"):
-        chunk = os.read(read_fd, 16)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read_fd)
-    check(number.strip(), "Xvfb did not report a display number")
-    return xvfb, ":" + number.decode().strip()
 
 
 def png_size(path):
@@ -94,7 +82,10 @@ def check_screenshot(binary, workdir):
             raise Failure("Xvfb missing (CI must run the window tests)")
         print("Xvfb not installed: skipping the installed window's screenshot")
         return
-    xvfb, display = start_xvfb()
+    try:
+        xvfb, display = start_xvfb(1024, 640)
+    except RuntimeError as error:
+        raise Failure(str(error))
     try:
         shot = os.path.join(workdir, "installed.png")
         env = dict(os.environ, DISPLAY=display, VAE_EXPLORER_CONFIG_DIR=os.path.join(workdir, "config"))
