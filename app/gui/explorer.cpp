@@ -79,7 +79,16 @@ void Explorer::update() {
   // Grids of many decodes follow the weights a few times a second; the single decoder image
   // follows every publication.
   const double now = session_.now();
-  if (display_serial_ != model_serial_ && (!session_.training() || now - display_serial_time_ >= 0.25)) {
+  if (display_serial_ != model_serial_ && (!session_.training() || now - display_serial_time_ >= display_interval_)) {
+    if (display_serial_time_ >= 0 && now > display_serial_time_) {
+      // Keep the pictures' share of a core below about a third while training: an MLP's grids
+      // decode in milliseconds (four refreshes a second), a 64x64 conv model's in a good part
+      // of a second (a refresh every few seconds).
+      const double share = (grid_busy_seconds_ - grid_busy_at_last_) / (now - display_serial_time_);
+      if (share > 0.35) display_interval_ = std::min(4.0, display_interval_ * 2);
+      if (share < 0.1) display_interval_ = std::max(0.25, display_interval_ / 2);
+    }
+    grid_busy_at_last_ = grid_busy_seconds_;
     display_serial_ = model_serial_;
     display_serial_time_ = now;
   }

@@ -171,8 +171,8 @@ int run_window(const GuiOptions& options) {
     auto port = make_shell_port(app->session, app->host, app->messages, app->diagnostics.get(), window);
     auto shell = std::make_unique<DesktopShell>(*port, dir, graphics_info());
     UiScale scale;
-    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, g_keys, g_dropped,
-                                              app->diagnostics.get(), &g_quit, *shell});
+    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
+                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit, *shell});
     shell.reset();  // closes a file dialog still open
     port.reset();
     if (Diagnostics* diag = app->diagnostics.get()) {

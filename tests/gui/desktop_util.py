@@ -33,8 +33,8 @@ def wait_for_title(s, title, timeout=30):
 
 
 def shot(s, name):
-    """Keeps a screenshot for a person to look at when VAE_GUI_TEST_SHOTS names a folder."""
-    folder = os.environ.get("VAE_GUI_TEST_SHOTS")
+    """Keeps a screenshot for a person to look at when VAE_GUI_SCREENSHOTS names a folder."""
+    folder = os.environ.get("VAE_GUI_SCREENSHOTS")
     if folder:
         os.makedirs(folder, exist_ok=True)
         s.screenshot(os.path.join(folder, name + ".png"))
