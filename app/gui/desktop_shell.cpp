@@ -367,6 +367,7 @@ void DesktopShell::draw_view_menu() {
       port_.focus_panel(i);
     }
   }
+  port_.mark("Menu.View.Panels");  // the last panel entry: the menu is open
   ImGui::Separator();
   if (ImGui::MenuItem("Reset layout")) port_.reset_layout();
   if (port_.can_scale()) {

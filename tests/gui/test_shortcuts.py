@@ -4,7 +4,7 @@ Training > Pause pauses it, F1 shows Help > Keyboard shortcuts, Ctrl+Q quits cle
 import sys
 import time
 
-from desktop_util import NEUTRAL, open_menu, press_rect, shot, step_counter_moves
+from desktop_util import NEUTRAL, hold_key, open_menu, press_rect, shot, step_counter_moves
 from harness import Session, check, main
 
 
@@ -39,7 +39,8 @@ def test(binary):
 
         open_menu(s, "Menu.View")
         shot(s, "menu-view")
-        s.xdotool("key", "Escape")
+        hold_key(s, "Escape")  # closes the menu (a widget key: held, see hold_key)
+        s.wait_for(lambda: "Menu.View.Panels" not in s.layout(), 10, "Escape to close the View menu")
         open_menu(s, "Menu.Help", "Menu.Help.About")
         time.sleep(0.3)
         shot(s, "help-about")
