@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Keyboard shortcuts and the Training menu: Space pauses training and Space resumes it,
-Training > Pause pauses it, F1 shows Help > Keyboard shortcuts, Ctrl+Q quits cleanly."""
+Training > Pause pauses it, Ctrl+E exports every panel's picture, F1 shows Help > Keyboard
+shortcuts, Ctrl+Q quits cleanly."""
+import os
 import sys
 import time
 
@@ -27,6 +29,13 @@ def test(binary):
         s.xdotool("mousemove", *NEUTRAL)
         time.sleep(0.7)
         check(not step_counter_moves(s, 1.5), "Training > Pause did not pause training")
+
+        # Ctrl+E: every panel with a picture writes it to the export folder.
+        s.xdotool("key", "ctrl+e")
+        exports = os.path.join(s.dir, "exports")
+        wanted = {"manifold.png", "interpolation.png", "reconstructions.png", "samples.png"}
+        s.wait_for(lambda: os.path.isdir(exports) and wanted <= set(os.listdir(exports)), 20,
+                   f"Ctrl+E to write {sorted(wanted)}")
 
         # F1: the shortcuts window, listing every shortcut.
         check("Help.Shortcuts" not in s.layout(), "the shortcuts window is open before F1")
