@@ -25,6 +25,7 @@
 #include "app/gui/session.h"
 #include "app/gui/shell_port.h"
 #include "app/gui/ui_scale.h"
+#include "app/gui/window_icon.h"
 #include "core/runtime/runtime.h"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -134,6 +135,7 @@ int run_window(const GuiOptions& options) {
   }
   // Without a window manager (Xvfb) nothing places the window; tests expect it at the origin.
   glfwSetWindowPos(window, 0, 0);
+  set_window_icon(window);
   glfwMakeContextCurrent(window);
   if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(glfwGetProcAddress))) {
     std::fprintf(stderr, "vae-explorer: cannot load OpenGL functions\n");
