@@ -14,7 +14,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"VAE Explorer: train, explore and export variational autoencoders"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", [] { return vae::version_text(); }, "Print the versions of this program, LibTorch and the BLAS in use, then exit");
+  app.set_version_flag(
+      "--version", [] { return vae::version_text(); },
+      "Print the versions of this program, LibTorch and the BLAS in use, then exit");
   const auto train = vae::cli::add_train_command(app);
   const auto eval = vae::cli::add_eval_command(app);
   const auto sample = vae::cli::add_sample_command(app);

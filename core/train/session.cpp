@@ -22,6 +22,24 @@ void check_shapes(const ModelConfig& model, const Dataset& data) {
                       std::to_string(data.width));
 }
 
+// A conditional model needs labels, and as many classes as the data set has.
+void check_labels(const ModelConfig& model, const Dataset& data) {
+  if (!model.conditional) return;
+  if (!data.train.has_labels() || !data.test.has_labels())
+    throw ConfigError("a conditional model needs a labelled data set, and '" + data.name +
+                      "' has no labels: train without --conditional or choose labelled data");
+  int classes = static_cast<int>(data.class_names.size());
+  for (int label : data.train.labels) classes = std::max(classes, label + 1);
+  if (classes != model.classes)
+    throw ConfigError("the conditional model knows " + std::to_string(model.classes) + " classes but the data set '" +
+                      data.name + "' has " + std::to_string(classes));
+}
+
+torch::Tensor labels_tensor(const Split& split) {
+  std::vector<std::int64_t> labels(split.labels.begin(), split.labels.end());
+  return torch::tensor(labels, torch::kLong);
+}
+
 }  // namespace
 
 std::string serialize_optimizer(torch::optim::Optimizer& optimizer) {
@@ -46,6 +64,7 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Mode
   model_config_.validate();
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   // The global generator initialises weights, so the seed fixes them as it does in PyTorch.
   torch::manual_seed(train_.seed);
   model_ = Vae(model_config_);
@@ -58,12 +77,17 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   if (!checkpoint.data_identity.empty() && checkpoint.data_identity != data_->identity())
     data_warning_ = "this model was trained on " + checkpoint.data_identity + ", now training on " + data_->identity();
-  model_ = Vae(model_config_);
-  copy_parameters(checkpoint.model->module(), model_);
+  if (checkpoint.model->capabilities().trainable) {
+    model_ = Vae(model_config_);
+    copy_parameters(checkpoint.model->module(), model_);
+  } else {
+    model_ = checkpoint.model->module();  // read-only (TorchScript): explored, never trained
+  }
   init_common();
-  if (!checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
+  if (optimizer_ && !checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
   set_learning_rate(train_.learning_rate);
   if (!checkpoint.rng_state.empty()) {
     auto state = torch::empty({static_cast<std::int64_t>(checkpoint.rng_state.size())}, torch::kUInt8);
@@ -91,15 +115,20 @@ void TrainingSession::init_common() {
   train_images_ = torch::from_blob(const_cast<float*>(split.pixels.data()),
                                    {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width},
                                    torch::kFloat);
+  if (model_config_.conditional) train_labels_ = labels_tensor(split);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
-  kl_per_dim_.assign(model_config_.latent, 0.f);
+  if (trainable())
+    optimizer_ =
+        std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
+  kl_per_dim_.assign(model_->capabilities().posterior_variance ? model_config_.latent : 0, 0.f);
+  history_.loss_name = model_->capabilities().posterior_variance ? "neg_elbo" : "loss";
+  history_.term_names.clear();
   remember_good_state();
 }
 
 void TrainingSession::set_learning_rate(double lr) {
   train_.learning_rate = lr;
+  if (!optimizer_) return;
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -109,7 +138,7 @@ void TrainingSession::remember_good_state() {
   last_good_.step = step_;
   last_good_.weights.clear();
   for (const auto& p : model_->parameters()) last_good_.weights.push_back(p.detach().clone());
-  last_good_.optimizer = serialize_optimizer(*optimizer_);
+  last_good_.optimizer = optimizer_ ? serialize_optimizer(*optimizer_) : std::string();
 }
 
 void TrainingSession::restore_good_state() {
@@ -125,6 +154,8 @@ void TrainingSession::restore_good_state() {
 
 TrainingSession::StepResult TrainingSession::train_step() {
   if (epoch_complete()) throw std::logic_error("train_step: evaluate_epoch() must close the finished epoch first");
+  if (!trainable())
+    throw ConfigError("this " + model_->capabilities().family + " is read-only: it is explored, not trained");
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t total = train_images_.size(0);
   if (step_in_epoch_ == 0) {
@@ -134,15 +165,13 @@ TrainingSession::StepResult TrainingSession::train_step() {
   }
   const std::int64_t first = step_in_epoch_ * train_.batch_size;
   const std::int64_t count = std::min<std::int64_t>(train_.batch_size, total - first);
-  const auto x = train_images_.index_select(0, order_.narrow(0, first, count));
-  const auto eps = torch::randn({count, model_config_.latent}, generator_, torch::kFloat);
+  const auto batch = order_.narrow(0, first, count);
+  const auto x = train_images_.index_select(0, batch);
+  const auto y = train_labels_.defined() ? train_labels_.index_select(0, batch) : torch::Tensor();
 
   model_->train();
-  const auto parts = elbo_parts(model_, x, eps);
-  const auto recon = parts.recon.sum();
-  const auto kl = parts.kl.sum();
-  // Summed over the batch, as pytorch/examples does (Adam is nearly invariant to the scale).
-  const auto loss = recon + train_.beta * kl;
+  const auto terms = model_->loss(x, y, generator_, train_.beta);
+  const auto& loss = terms.objective;
   bool finite = std::isfinite(loss.item<double>());
   if (finite) {
     optimizer_->zero_grad();
@@ -166,25 +195,34 @@ TrainingSession::StepResult TrainingSession::train_step() {
   train_examples_ += count;
   const double rate = count / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  record_step(terms, count);
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+void TrainingSession::record_step(const LossTerms& terms, std::int64_t count) {
+  torch::NoGradGuard no_grad;
+  if (history_.term_names.empty()) {
+    history_.term_names = terms.names;
+    for (const auto& statistic : terms.statistics) history_.term_names.push_back(statistic.name);
+  }
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  metrics.recon = static_cast<float>(recon.item<double>() / count);
-  metrics.kl = static_cast<float>(kl.item<double>() / count);
-  metrics.neg_elbo = metrics.recon + metrics.kl;
+  for (const auto& value : terms.values)
+    metrics.terms.push_back(static_cast<float>(value.sum().item<double>() / count));
+  for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
+  metrics.loss = static_cast<float>(terms.score.sum().item<double>() / count);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
-  history_.steps.push_back(metrics);
-  epoch_loss_sum_ += metrics.neg_elbo * count;
+  history_.steps.push_back(std::move(metrics));
+  epoch_loss_sum_ += history_.steps.back().loss * count;
   epoch_examples_ += count;
-  {
-    torch::NoGradGuard no_grad;
-    const auto kl_dims = parts.kl_per_dim.mean(0).contiguous();
+  if (terms.kl_per_dim.defined() && !kl_per_dim_.empty()) {
+    const auto kl_dims = terms.kl_per_dim.mean(0).contiguous();
     const float* batch_kl = kl_dims.data_ptr<float>();
-    for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
+    for (std::size_t d = 0; d < kl_per_dim_.size(); ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
   }
-  if (step_ % kGoodStateInterval == 0) remember_good_state();
-  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
 }
 
 EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
@@ -193,19 +231,19 @@ EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
   EpochMetrics metrics;
   metrics.epoch = epoch_;
   metrics.step = step_;
-  metrics.train_neg_elbo = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
+  metrics.train_loss = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
   const auto frozen = freeze();
   EvalOptions options;
   // A seed of its own per epoch, so evaluation never moves the training generator.
   options.seed = train_.seed * 1000003ull + static_cast<std::uint64_t>(epoch_);
   options.cancel = cancel;
   const auto result = evaluate(*frozen, *data_, data_->test, options);
-  metrics.test_neg_elbo = static_cast<float>(result.neg_elbo);
-  metrics.test_recon = static_cast<float>(result.recon);
-  metrics.test_kl = static_cast<float>(result.kl);
+  metrics.test_loss = static_cast<float>(result.neg_elbo);
+  for (const auto& name : history_.term_names) metrics.test_terms.push_back(static_cast<float>(result.term(name)));
   metrics.active_units = result.active_units;
-  for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
-  if (train_.iw_samples > 0) {
+  for (std::size_t d = 0; d < kl_per_dim_.size() && d < result.kl_per_dim.size(); ++d)
+    kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+  if (train_.iw_samples > 0 && frozen->capabilities().importance_sampling) {
     options.iw_samples = train_.iw_samples;
     options.limit = static_cast<std::size_t>(std::max(1, train_.iw_limit));
     metrics.test_nll_is = static_cast<float>(evaluate(*frozen, *data_, data_->test, options).nll_is);
@@ -230,7 +268,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.step_in_epoch = step_in_epoch_;
   checkpoint.history = history_;
   checkpoint.model = freeze();
-  checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
+  if (optimizer_) checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());
   if (step_in_epoch_ > 0) {
