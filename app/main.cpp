@@ -4,6 +4,7 @@
 
 #include "app/cli_common.h"
 #include "app/commands.h"
+#include "app/version.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #ifdef VAE_WITH_GUI
@@ -13,6 +14,9 @@
 int main(int argc, char** argv) {
   CLI::App app{"VAE Explorer: train, explore and export variational autoencoders"};
   app.require_subcommand(0, 1);
+  app.set_version_flag(
+      "--version", [] { return vae::version_text(); },
+      "Print the versions of this program, LibTorch and the BLAS in use, then exit");
   const auto train = vae::cli::add_train_command(app);
   const auto eval = vae::cli::add_eval_command(app);
   const auto sample = vae::cli::add_sample_command(app);
@@ -25,6 +29,8 @@ int main(int argc, char** argv) {
   vae::cli::ModelDataOptions window_model;
   vae::cli::add_model_data_options(*app.add_option_group("Window: model, data and optimiser"), window_model);
   app.add_option("--load", gui.load_path, "window: open a checkpoint instead of training");
+  // What a file manager passes (vae-explorer.desktop's Exec=vae-explorer %f).
+  app.add_option("checkpoint", gui.load_path, "window: a checkpoint to open, as --load");
   app.add_option("--width", gui.width, "window width")->capture_default_str();
   app.add_option("--height", gui.height, "window height")->capture_default_str();
   app.add_flag("!--no-train", gui.autostart, "window: do not start training at launch");

@@ -20,6 +20,7 @@
 #include "app/gui/logic/keys.h"
 #include "app/gui/panel_host.h"
 #include "app/gui/session.h"
+#include "app/gui/shell_port.h"
 #include "app/gui/ui_scale.h"
 #include "core/io/export.h"
 #include "imgui.h"
@@ -125,7 +126,6 @@ int run_frame_loop(FrameLoopParts parts) {
   const auto run_started = Clock::now();
   Diagnostics* diag = parts.diagnostics;
   const auto period = std::chrono::microseconds(16667);
-  const Shortcut save_shortcut = parse_shortcut("Ctrl+S");
   auto next_frame = Clock::now();
   auto previous_start = Clock::now();
   StatusFigures figures;
@@ -140,7 +140,9 @@ int run_frame_loop(FrameLoopParts parts) {
     if (*parts.quit) glfwSetWindowShouldClose(parts.window, GLFW_TRUE);
     for (const auto& path : parts.dropped) parts.session.handle_drop(path);
     parts.dropped.clear();
-    if (diag)
+    // Test drops arrive once the window is up and the start-up load is done, as a person's would:
+    // messages then come in a fixed order (the error area's state follows the newest one).
+    if (diag && !parts.session.loading_data() && !parts.session.opening_checkpoint())
       for (const auto& path : diag->take_drops(frame)) parts.session.handle_drop(path);
     parts.session.update(std::chrono::duration<double>(frame_start - run_started).count());
     parts.explorer.set_grid_busy_seconds(parts.grid_worker.busy_seconds());
@@ -152,14 +154,16 @@ int run_frame_loop(FrameLoopParts parts) {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    if (parts.keys.take(save_shortcut)) parts.session.save_checkpoint(parts.session.checkpoint_path);
+    feed_shortcuts(parts.keys, parts.shell);
     parts.host.handle_shortcuts(parts.keys);
     parts.keys.clear();
     if (diag) diag->begin_frame();
+    parts.shell.frame();  // the menu bar first: the panels tile the space below it
+    const float menu_height = parts.shell.menu_bar_height();
     const ImVec2 display = ImGui::GetIO().DisplaySize;
     const float status_height = ImGui::GetFrameHeight() + 6 * parts.scale.applied();
-    parts.host.draw(Box{0, 0, display.x, std::max(0.f, display.y - status_height)}, status_height,
-                    parts.scale.applied(), figures.shown_ms, figures.shown_fps);
+    parts.host.draw(Box{0, menu_height, display.x, std::max(0.f, display.y - status_height - menu_height)},
+                    status_height, parts.scale.applied(), figures.shown_ms, figures.shown_fps);
     ImGui::Render();
 
     int fb_w = 0, fb_h = 0;

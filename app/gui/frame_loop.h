@@ -16,6 +16,7 @@ class Diagnostics;
 class KeyQueue;
 class UiScale;
 class DecodeWorker;
+class DesktopShell;
 
 struct FrameLoopParts {
   GLFWwindow* window;
@@ -28,6 +29,7 @@ struct FrameLoopParts {
   std::vector<std::string>& dropped;  // filled by the GLFW drop callback
   Diagnostics* diagnostics;           // null in normal runs
   const volatile int* quit;           // set by SIGINT/SIGTERM
+  DesktopShell& shell;                // menu bar, command shortcuts, file dialogs, Help
 };
 
 // Runs until the window closes; returns the exit code (1 when a requested screenshot failed).

@@ -1,6 +1,6 @@
 #include "app/gui/messages.h"
 
-#include <algorithm>
+#include "app/gui/logic/ui_timing.h"
 
 namespace vae::gui {
 
@@ -14,8 +14,6 @@ void MessageLog::report(const std::string& text, bool error) {
   while (messages_.size() > 8) messages_.pop_back();
 }
 
-bool MessageLog::any_error() const {
-  return std::any_of(messages_.begin(), messages_.end(), [](const Message& m) { return m.error; });
-}
+bool MessageLog::in_error() const { return messages_in_error(messages_); }
 
 }  // namespace vae::gui

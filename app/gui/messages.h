@@ -19,7 +19,9 @@ class MessageLog {
   void report(const std::string& text, bool error);
   void set_time(double now) { now_ = now; }
   const std::deque<Message>& messages() const { return messages_; }  // newest first
-  bool any_error() const;
+  // Red state of the message area: the newest message is an error. A later success turns it
+  // back to normal; the error stays listed.
+  bool in_error() const;
   void clear() { messages_.clear(); }
 
  private:

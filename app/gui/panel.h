@@ -43,6 +43,10 @@ class Panel {
   // Draws the contents of the panel's already-begun window. May throw: the host reports the
   // error, unwinds what the panel left open and carries on with the next panel.
   virtual void draw() = 0;
+  // The picture File > Export (and Ctrl+E) writes for this panel: its file name, or null when the
+  // panel has none (the default). export_picture() writes it under the export folder and reports.
+  virtual const char* export_name() const { return nullptr; }
+  virtual void export_picture() {}
 };
 
 struct PanelInfo {

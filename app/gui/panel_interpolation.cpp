@@ -19,6 +19,8 @@ class InterpolationPanel : public Panel {
   explicit InterpolationPanel(PanelContext& context)
       : ctx_(context), grid_(context.grid_worker, context.messages, "Interpolation") {}
   void draw() override;
+  const char* export_name() const override { return "interpolation.png"; }
+  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
@@ -103,7 +105,7 @@ void InterpolationPanel::draw() {
   tip("Spherical interpolation (slerp) keeps the norm typical of N(0, I) samples instead of cutting through the "
       "low-density centre of the prior.");
   bar.next(Toolbar::button("Export PNG"));
-  if (ImGui::Button("Export PNG##interp")) export_png(ctx_.session, ctx_.messages, grid_.image(), "interpolation.png");
+  if (ImGui::Button("Export PNG##interp")) export_picture();
   hot_spot(ctx_.diagnostics, "Interpolation.Export");
   tip("Write the row as interpolation.png in the export folder.");
   refresh();

@@ -20,6 +20,8 @@ class ManifoldPanel : public Panel {
   explicit ManifoldPanel(PanelContext& context)
       : ctx_(context), explorer_(context.explorer), grid_(context.grid_worker, context.messages, "Manifold") {}
   void draw() override;
+  const char* export_name() const override { return "manifold.png"; }
+  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
@@ -98,7 +100,7 @@ void ManifoldPanel::draw() {
     tip("Half-width of the linear grid in prior standard deviations.");
   }
   bar.next(Toolbar::button("Export PNG"));
-  if (ImGui::Button("Export PNG##manifold")) export_png(ctx_.session, ctx_.messages, grid_.image(), "manifold.png");
+  if (ImGui::Button("Export PNG##manifold")) export_picture();
   hot_spot(ctx_.diagnostics, "Manifold.Export");
   tip("Write the grid as manifold.png in the export folder.");
   refresh();

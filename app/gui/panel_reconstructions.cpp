@@ -53,6 +53,8 @@ class ReconstructionsPanel : public Panel {
   explicit ReconstructionsPanel(PanelContext& context)
       : ctx_(context), grid_(context.grid_worker, context.messages, "Reconstructions") {}
   void draw() override;
+  const char* export_name() const override { return "reconstructions.png"; }
+  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
@@ -113,7 +115,7 @@ void ReconstructionsPanel::draw() {
   ImGui::Checkbox("error heat map", &heat_map_);
   tip("Add a row with the per-pixel error |x - x_hat| (black: none, white: 0.5 or more).");
   bar.next(Toolbar::button("Export PNG"));
-  if (ImGui::Button("Export PNG##recon")) export_png(ctx_.session, ctx_.messages, grid_.image(), "reconstructions.png");
+  if (ImGui::Button("Export PNG##recon")) export_picture();
   hot_spot(ctx_.diagnostics, "Reconstructions.Export");
   tip("Write the rows as reconstructions.png in the export folder.");
   refresh();

@@ -19,6 +19,8 @@ class SamplesPanel : public Panel {
   explicit SamplesPanel(PanelContext& context)
       : ctx_(context), explorer_(context.explorer), grid_(context.grid_worker, context.messages, "Samples") {}
   void draw() override;
+  const char* export_name() const override { return "samples.png"; }
+  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
@@ -54,7 +56,7 @@ void SamplesPanel::draw() {
   if (ImGui::Button("Re-roll")) seed_ = rng_();
   tip("Draw new z ~ N(0, I).");
   bar.next(Toolbar::button("Export PNG"));
-  if (ImGui::Button("Export PNG##samples")) export_png(ctx_.session, ctx_.messages, grid_.image(), "samples.png");
+  if (ImGui::Button("Export PNG##samples")) export_picture();
   hot_spot(ctx_.diagnostics, "Samples.Export");
   tip("Write the gallery as samples.png in the export folder.");
   bar.next(Toolbar::labelled(4.5f * unit, "cols"));

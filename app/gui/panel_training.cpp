@@ -397,9 +397,9 @@ class TrainingPanel : public Panel {
 
   void messages_section() {
     MessageLog& log = ctx_.messages;
-    // Red while any listed message is an error, so a failure is not hidden by the next success
-    // message; right-click > Clear acknowledges it.
-    const bool error = log.any_error();
+    // Red while the newest message is an error; a later success turns it back to normal (the
+    // error stays listed). Right-click > Clear empties the list.
+    const bool error = log.in_error();
     ImGui::PushStyleColor(ImGuiCol_ChildBg, error ? ImVec4(0.55f, 0.08f, 0.08f, 1.f) : ImVec4(0.12f, 0.13f, 0.16f, 1));
     const float height = std::max(ImGui::GetContentRegionAvail().y, 3.5f * ImGui::GetTextLineHeightWithSpacing());
     ImGui::BeginChild("messages", ImVec2(0, height), true);

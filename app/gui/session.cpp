@@ -58,11 +58,12 @@ const std::string& Session::loading_spec() const {
 
 double Session::loading_since() const { return pending_data_ ? pending_data_->since : now_; }
 
-void Session::install_trainer(std::unique_ptr<Trainer> trainer) {
+void Session::install_trainer(std::unique_ptr<Trainer> trainer, const std::string& origin) {
   // The old trainer's destructor joins its worker; do it before the new one starts competing
   // for the two cores.
   trainer_.reset();
   trainer_ = std::move(trainer);
+  opened_checkpoint_ = origin;
   snapshot_ = trainer_->snapshot();
   seen_message_id_ = 0;
   trainer_serial_++;
@@ -74,7 +75,7 @@ void Session::adopt_checkpoint(const Checkpoint& checkpoint, const std::string& 
     model_config = checkpoint.model_config;
     train_config = checkpoint.train_config;
     checkpoint_path = path;
-    install_trainer(std::move(trainer));
+    install_trainer(std::move(trainer), path);
     const auto capabilities = Inference(checkpoint.model).capabilities();
     if (!capabilities.trainable) {
       messages_.report("Opened " + path + " (" + capabilities.family + ", read-only: explore it, training is off)",
@@ -206,7 +207,7 @@ void Session::new_trainer(bool start) {
     train_config.validate();
     auto trainer = std::make_unique<Trainer>(data_, model, train_config);
     model_config = model;
-    install_trainer(std::move(trainer));
+    install_trainer(std::move(trainer), std::string());
     if (start) trainer_->start();
   } catch (const std::exception& e) {
     messages_.report(e.what(), true);

@@ -52,7 +52,9 @@ class Session {
   const Snapshot& snapshot() const { return frame_snapshot_ ? *frame_snapshot_ : empty_; }
   const std::shared_ptr<const Snapshot>& latest_snapshot() const { return snapshot_; }
   std::uint64_t trainer_serial() const { return trainer_serial_; }  // +1 per new trainer
-  std::uint64_t data_serial() const { return data_serial_; }        // +1 per loaded data set
+  // The checkpoint the current model was opened from; "" for a new model (File > Recent, the title).
+  const std::string& opened_checkpoint() const { return opened_checkpoint_; }
+  std::uint64_t data_serial() const { return data_serial_; }  // +1 per loaded data set
   bool loading_data() const { return bool(pending_data_); }
   const std::string& loading_spec() const;
   double loading_since() const;
@@ -82,7 +84,8 @@ class Session {
   void collect_data();
   void collect_checkpoint();
   void adopt_checkpoint(const Checkpoint& checkpoint, const std::string& path);
-  void install_trainer(std::unique_ptr<Trainer> trainer);
+  // `origin`: the checkpoint the trainer was read from, "" for a new model.
+  void install_trainer(std::unique_ptr<Trainer> trainer, const std::string& origin);
 
   GuiOptions options_;
   MessageLog& messages_;
@@ -96,6 +99,7 @@ class Session {
   std::future<Checkpoint> pending_checkpoint_;
   std::string pending_checkpoint_path_;
   std::unique_ptr<Trainer> trainer_;
+  std::string opened_checkpoint_;
   std::shared_ptr<const Snapshot> snapshot_;        // adopted at most ten times a second
   std::shared_ptr<const Snapshot> frame_snapshot_;  // what this frame draws
   double snapshot_time_ = -1;

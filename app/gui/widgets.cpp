@@ -1,5 +1,7 @@
 #include "app/gui/widgets.h"
 
+#include "app/gui/desktop_shell.h"
+
 #include "app/gui/messages.h"
 #include "app/gui/session.h"
 #include "core/io/export.h"
@@ -8,7 +10,7 @@
 namespace vae::gui {
 
 void tip(const char* text) {
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("%s", text);
+  if (tooltip_due()) ImGui::SetTooltip("%s", text);  // after a short rest, not at once
 }
 
 void Toolbar::next(float width) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/desktop_shell.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/frame_loop.h"
@@ -22,7 +23,9 @@
 #include "app/gui/messages.h"
 #include "app/gui/panel_host.h"
 #include "app/gui/session.h"
+#include "app/gui/shell_port.h"
 #include "app/gui/ui_scale.h"
+#include "app/gui/window_icon.h"
 #include "core/runtime/runtime.h"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -31,7 +34,7 @@
 namespace vae::gui {
 
 static_assert(GLFW_MOD_SHIFT == kModShift && GLFW_MOD_CONTROL == kModControl && GLFW_MOD_ALT == kModAlt &&
-                  GLFW_KEY_F1 == kKeyF1 && GLFW_KEY_A == 'A' && GLFW_KEY_0 == '0',
+                  GLFW_KEY_F1 == kKeyF1 && GLFW_KEY_A == 'A' && GLFW_KEY_0 == '0' && GLFW_KEY_SPACE == kKeySpace,
               "keys.h mirrors GLFW's key codes");
 
 namespace {
@@ -55,6 +58,15 @@ void on_key(GLFWwindow*, int key, int, int action, int mods) {
 // SIGINT/SIGTERM close the window like its close button, so the trainer is stopped and joined
 // and nothing is left half-written (Ctrl+C in a terminal, test harnesses).
 void on_signal(int) { g_quit = 1; }
+
+// For Help > About: the OpenGL context and the GLFW build in use.
+std::string graphics_info() {
+  auto text = [](GLenum name) {
+    const auto* value = reinterpret_cast<const char*>(glGetString(name));
+    return std::string(value ? value : "unknown");
+  };
+  return "OpenGL " + text(GL_VERSION) + "\nRenderer " + text(GL_RENDERER) + "\nGLFW " + glfwGetVersionString();
+}
 
 void on_glfw_error(int code, const char* text) {
   std::fprintf(stderr, "vae-explorer: GLFW error %d: %s\n", code, text);
@@ -123,6 +135,7 @@ int run_window(const GuiOptions& options) {
   }
   // Without a window manager (Xvfb) nothing places the window; tests expect it at the origin.
   glfwSetWindowPos(window, 0, 0);
+  set_window_icon(window);
   glfwMakeContextCurrent(window);
   if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(glfwGetProcAddress))) {
     std::fprintf(stderr, "vae-explorer: cannot load OpenGL functions\n");
@@ -143,6 +156,7 @@ int run_window(const GuiOptions& options) {
   const std::string dir = config_dir();
   const std::string ini_path = dir.empty() ? std::string() : dir + "/imgui.ini";
   io.IniFilename = ini_path.empty() ? nullptr : ini_path.c_str();
+  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;  // Tab, arrows, Space/Enter
   ImGui::StyleColorsDark();
   ImGui::GetStyle().WindowRounding = 3.f;
   ImGui::GetStyle().FrameRounding = 2.f;
@@ -155,9 +169,14 @@ int run_window(const GuiOptions& options) {
     app->session.threads_description = threads;
     app->host.register_settings();
     app->session.start();
+    // The menu bar, shortcuts, file dialogs and recent files, over the parts above.
+    auto port = make_shell_port(app->session, app->host, app->messages, app->diagnostics.get(), window);
+    auto shell = std::make_unique<DesktopShell>(*port, dir, graphics_info());
     UiScale scale;
     exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
-                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit});
+                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit, *shell});
+    shell.reset();  // closes a file dialog still open
+    port.reset();
     if (Diagnostics* diag = app->diagnostics.get()) {
       diag->stats().decodes_completed = app->grid_worker.completed() + app->cursor_worker.completed();
       diag->stats().decodes_cancelled = app->grid_worker.cancelled() + app->cursor_worker.cancelled();

@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+from xvfb import start_xvfb
+
 SKIP = 77
 WIDTH, HEIGHT = 1280, 800
 
@@ -87,22 +89,10 @@ class Session:
         return False
 
     def _start_xvfb(self):
-        # -displayfd lets the server pick a free display number and tell us which.
-        read_fd, write_fd = os.pipe()
-        self.xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{self.screen[0]}x{self.screen[1]}x24", "-nolisten", "tcp"],
-            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(write_fd)
-        number = b""
-        deadline = time.time() + 15
-        while not number.endswith(b"\n") and time.time() < deadline:
-            chunk = os.read(read_fd, 16)
-            if not chunk:
-                break
-            number += chunk
-        os.close(read_fd)
-        check(number.strip(), "Xvfb did not report a display number")
-        self.display = ":" + number.decode().strip()
+        try:
+            self.xvfb, self.display = start_xvfb(*self.screen)
+        except RuntimeError as error:
+            raise Failure(str(error))
 
     def env(self):
         env = dict(os.environ)

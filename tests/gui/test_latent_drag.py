@@ -13,6 +13,9 @@ def test(binary):
         plot = s.rect("Latent space.Plot")
         decoder = s.rect("Decoder.Image")
         s.wait_for(lambda: s.region(decoder).std() > 3, 40, "a decoded image in the Decoder window")
+        # Let the model learn for a while first: a decoder paused after a handful of steps draws
+        # nearly the same grey whatever z is, and the drag below could not show.
+        time.sleep(6)
         # Freeze the weights so only the cursor can change the picture. (When the short synthetic
         # run has already finished, Pause is disabled and the click does nothing, which is fine.)
         s.click_rect(s.rect("Training.Pause"))

@@ -14,11 +14,12 @@ TEST(Shortcut, ParsesModifiersAndKeys) {
   EXPECT_EQ(parse_shortcut("ctrl+3").key, '3');
   EXPECT_EQ(parse_shortcut("F5").key, kKeyF1 + 4);
   EXPECT_EQ(parse_shortcut("Alt+F12").mods, kModAlt);
+  EXPECT_EQ(parse_shortcut("space").key, kKeySpace);
   EXPECT_TRUE(parse_shortcut("").empty());
 }
 
 TEST(Shortcut, RoundTripsThroughText) {
-  for (const char* text : {"Ctrl+S", "Ctrl+Shift+1", "Alt+F2", "F11", "Q"})
+  for (const char* text : {"Ctrl+S", "Ctrl+Shift+1", "Alt+F2", "F11", "Q", "Space", "Ctrl+Space"})
     EXPECT_EQ(to_string(parse_shortcut(text)), text);
 }
 

@@ -21,7 +21,9 @@ Shortcut parse_shortcut(const std::string& text) {
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     if (plus == std::string::npos) {
       // The key itself.
-      if (lower.size() == 1 && std::isalnum(static_cast<unsigned char>(lower[0]))) {
+      if (lower == "space") {
+        s.key = kKeySpace;
+      } else if (lower.size() == 1 && std::isalnum(static_cast<unsigned char>(lower[0]))) {
         s.key = std::toupper(static_cast<unsigned char>(lower[0]));
       } else if (lower.size() >= 2 && lower.size() <= 3 && lower[0] == 'f' &&
                  std::all_of(lower.begin() + 1, lower.end(), [](unsigned char c) { return std::isdigit(c); })) {
@@ -54,6 +56,7 @@ std::string to_string(const Shortcut& s) {
   if (s.mods & kModShift) out += "Shift+";
   if (s.mods & kModAlt) out += "Alt+";
   if (s.key >= kKeyF1 && s.key < kKeyF1 + 12) return out + "F" + std::to_string(s.key - kKeyF1 + 1);
+  if (s.key == kKeySpace) return out + "Space";
   return out + char(s.key);
 }
 

@@ -13,16 +13,17 @@ namespace vae::gui {
 constexpr int kModShift = 0x0001;
 constexpr int kModControl = 0x0002;
 constexpr int kModAlt = 0x0004;
+constexpr int kKeySpace = 32;
 constexpr int kKeyF1 = 290;  // F1..F12 are consecutive
 
 struct Shortcut {
-  int key = 0;  // GLFW key code: 'A'..'Z', '0'..'9', kKeyF1 + n; 0 = none
+  int key = 0;  // GLFW key code: 'A'..'Z', '0'..'9', kKeySpace, kKeyF1 + n; 0 = none
   int mods = 0;
   bool empty() const { return key == 0; }
   bool operator==(const Shortcut& o) const { return key == o.key && mods == o.mods; }
 };
 
-// Parses "Ctrl+Shift+S"; empty text gives an empty shortcut. Throws std::invalid_argument naming
+// Parses "Ctrl+Shift+S", "Space", "F1"; empty text gives an empty shortcut. Throws std::invalid_argument naming
 // the text for anything else.
 Shortcut parse_shortcut(const std::string& text);
 std::string to_string(const Shortcut& shortcut);  // "Ctrl+Shift+S"
