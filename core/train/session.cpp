@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/errors.h"
@@ -132,10 +133,17 @@ TrainingSession::StepResult TrainingSession::train_step() {
     epoch_loss_sum_ = 0;
     epoch_examples_ = 0;
   }
-  const std::int64_t first = step_in_epoch_ * train_.batch_size;
-  const std::int64_t count = std::min<std::int64_t>(train_.batch_size, total - first);
-  const auto x = train_images_.index_select(0, order_.narrow(0, first, count));
-  const auto eps = torch::randn({count, model_config_.latent}, generator_, torch::kFloat);
+  // The step's batch; with shards (data-parallel), this rank's slice of it: split as evenly as
+  // possible, rank 0 never empty.
+  const std::int64_t step_batch = std::int64_t{train_.batch_size} * shard_count_;
+  const std::int64_t first = step_in_epoch_ * step_batch;
+  const std::int64_t step_count = std::min<std::int64_t>(step_batch, total - first);
+  const std::int64_t base = step_count / shard_count_, extra = step_count % shard_count_;
+  const std::int64_t offset = shard_rank_ * base + std::min<std::int64_t>(shard_rank_, extra);
+  const std::int64_t count = base + (shard_rank_ < extra ? 1 : 0);
+  const auto x = train_images_.index_select(0, order_.narrow(0, first + offset, count));
+  auto eps = torch::randn({step_count, model_config_.latent}, generator_, torch::kFloat);
+  if (shard_count_ > 1) eps = eps.narrow(0, offset, count);
 
   model_->train();
   const auto parts = elbo_parts(model_, x, eps);
@@ -144,9 +152,10 @@ TrainingSession::StepResult TrainingSession::train_step() {
   // Summed over the batch, as pytorch/examples does (Adam is nearly invariant to the scale).
   const auto loss = recon + train_.beta * kl;
   bool finite = std::isfinite(loss.item<double>());
+  if (finite || gradient_reducer_) optimizer_->zero_grad();
+  if (finite) loss.backward();
+  if (gradient_reducer_) reduce_gradients(finite);
   if (finite) {
-    optimizer_->zero_grad();
-    loss.backward();
     for (const auto& p : model_->parameters())
       if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
         finite = false;
@@ -160,31 +169,85 @@ TrainingSession::StepResult TrainingSession::train_step() {
   }
   optimizer_->step();
   ++step_;
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
 
+  // Data-parallel: the sums over every process's slice, so the history shows the whole step.
+  double recon_sum = recon.item<double>(), kl_sum = kl.item<double>();
+  std::int64_t examples = count;
+  if (metric_reducer_) metric_reducer_(recon_sum, kl_sum, examples);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   train_seconds_ += seconds;
-  train_examples_ += count;
-  const double rate = count / std::max(seconds, 1e-9);
+  train_examples_ += examples;
+  const double rate = examples / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  metrics.recon = static_cast<float>(recon.item<double>() / count);
-  metrics.kl = static_cast<float>(kl.item<double>() / count);
+  metrics.recon = static_cast<float>(recon_sum / std::max<std::int64_t>(1, examples));
+  metrics.kl = static_cast<float>(kl_sum / std::max<std::int64_t>(1, examples));
   metrics.neg_elbo = metrics.recon + metrics.kl;
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
   history_.steps.push_back(metrics);
-  epoch_loss_sum_ += metrics.neg_elbo * count;
-  epoch_examples_ += count;
+  epoch_loss_sum_ += metrics.neg_elbo * examples;
+  epoch_examples_ += examples;
+  if (count == 0) return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;  // an empty slice
   {
     torch::NoGradGuard no_grad;
     const auto kl_dims = parts.kl_per_dim.mean(0).contiguous();
     const float* batch_kl = kl_dims.data_ptr<float>();
     for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
   }
-  if (step_ % kGoodStateInterval == 0) remember_good_state();
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+void TrainingSession::set_gradient_reducer(std::function<void(std::vector<torch::Tensor>& grads)> reducer) {
+  gradient_reducer_ = std::move(reducer);
+}
+
+void TrainingSession::set_metric_reducer(
+    std::function<void(double& recon_sum, double& kl_sum, std::int64_t& examples)> reducer) {
+  metric_reducer_ = std::move(reducer);
+}
+
+void TrainingSession::reduce_gradients(bool loss_finite) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (auto& [name, weight] : named_weights(model_)) {
+    auto& grad = weight.mutable_grad();
+    if (!grad.defined()) grad = torch::zeros_like(weight);
+    if (!loss_finite) grad.fill_(std::numeric_limits<float>::quiet_NaN());
+    grads.push_back(grad);
+  }
+  gradient_reducer_(grads);
+  std::size_t i = 0;
+  for (auto& [name, weight] : named_weights(model_)) {
+    if (!grads[i].is_same(weight.grad())) weight.mutable_grad().copy_(grads[i]);
+    ++i;
+  }
+}
+
+void TrainingSession::set_shard(int rank, int world_size) {
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    throw ConfigError("rank " + std::to_string(rank) + " is not one of 0.." + std::to_string(world_size - 1));
+  const std::int64_t total = train_images_.size(0);
+  const std::int64_t step_batch = std::int64_t{train_.batch_size} * world_size;
+  if (step_batch > total)
+    throw ConfigError("batch size " + std::to_string(train_.batch_size) + " on each of " + std::to_string(world_size) +
+                      " processes is larger than the training set (" + std::to_string(total) + " images)");
+  shard_rank_ = rank;
+  shard_count_ = world_size;
+  steps_per_epoch_ = (total + step_batch - 1) / step_batch;
+  if (step_in_epoch_ >= steps_per_epoch_)
+    throw CheckpointError(
+        "the checkpoint stopped mid-epoch at a step this many processes never reach; resume it with "
+        "the batch size and process count it was trained with");
+}
+
+void TrainingSession::close_epoch_unevaluated() {
+  step_in_epoch_ = 0;
+  ++epoch_;
+  remember_good_state();
 }
 
 EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
