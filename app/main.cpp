@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/file_watch.h"
 #ifdef VAE_WITH_GUI
 #include "app/gui/gui.h"
 #endif
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", gui.data_spec, "window: data set, fashion-mnist | idx:DIR | images:DIR | synthetic")
       ->capture_default_str();
   app.add_option("--load", gui.load_path, "window: open a checkpoint instead of training");
+  app.add_option("--follow", gui.follow_path,
+                 "window: open a checkpoint another process keeps rewriting, reload it when it changes");
   app.add_option("--screenshot", gui.screenshot_path, "window: render --frames frames, save a PNG, exit");
   app.add_option("--frames", gui.frames, "window: frames to render before --screenshot");
   app.add_option("--layout-json", gui.layout_json_path, "window: write the panels' rectangles as JSON");
@@ -63,6 +66,18 @@ int main(int argc, char** argv) {
     return 0;
   });
   if (invalid != 0) return invalid;
+  if (!gui.follow_path.empty()) {
+    if (!gui.load_path.empty()) {
+      std::cerr << "vae-explorer: --follow and --load both open a checkpoint: give one\n";
+      return vae::cli::kExitUsage;
+    }
+    // Watching a run, not training one. A file not written yet is loaded when it appears.
+    gui.autostart = false;
+    if (vae::stamp_file(gui.follow_path).exists)
+      gui.load_path = gui.follow_path;
+    else
+      std::cerr << "vae-explorer: waiting for " << gui.follow_path << " to appear\n";
+  }
   // With --load, the checkpoint's own training data unless --data says otherwise.
   if (!gui.load_path.empty() && app.count("--data") == 0) gui.data_spec.clear();
   return vae::gui::run(gui);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/gui/app_state.h"
+#include "app/gui/follow.h"
 #include "core/errors.h"
 
 namespace vae::gui {
@@ -304,6 +305,7 @@ void update(AppState& app) {
       app.abandoned_data.end());
   if (app.pending_data && ready(app.pending_data->future)) collect_data(app);
   if (ready(app.pending_checkpoint)) collect_checkpoint(app);
+  follow_checkpoint(app);
 
   // While training runs, adopt a new snapshot ten times a second: progress still looks live, and
   // the screen (a full redraw costs llvmpipe ~12 ms) changes half as often as the trainer

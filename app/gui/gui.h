@@ -10,6 +10,7 @@ namespace vae::gui {
 struct GuiOptions {
   std::string data_spec = "fashion-mnist";  // as the CLI's --data
   std::string load_path;                    // --load FILE: open a checkpoint, do not train
+  std::string follow_path;                  // --follow FILE: reload it whenever it is rewritten
   std::string screenshot_path;              // --screenshot FILE: render `frames` frames, save, exit 0
   int frames = 0;                           // --frames N
   std::string layout_json_path;             // --layout-json FILE
