@@ -4,10 +4,11 @@
 
 namespace vae::gui {
 
-struct AppState;
+class Session;
 
-// Called once per frame from update(): one stat() every quarter second, and when a new version
-// has settled, the usual background load (open_checkpoint). Does nothing without --follow.
-void follow_checkpoint(AppState& app);
+// Called once per frame from Session::update(): one stat() every quarter second, and when a new
+// version has settled, the usual background load (Session::open_checkpoint). Does nothing
+// without --follow.
+void follow_checkpoint(Session& session);
 
 }  // namespace vae::gui
