@@ -104,7 +104,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   } else {
     spec = o.data_spec();
   }
-  const auto data = load_data_with_message(spec);
+  const auto data = leader ? load_data_with_message(spec) : load_dataset(spec);
 
   ModelConfig model;
   if (!checkpoint) {
