@@ -10,12 +10,9 @@
 set -euo pipefail
 bin=$(realpath "${1:-build/vae-explorer}")
 seconds=${2:-40}
-tmp=$(mktemp -d)
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> "$tmp/display" 2> /dev/null &
-xvfb=$!
-trap 'kill $xvfb 2> /dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(cat "$tmp/display")"
+# shellcheck source=bench/xvfb.sh
+source "$(dirname "$0")/xvfb.sh"
+export DISPLAY="$display"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 
 # A 64x64 RGB image folder: four classes of coloured blobs on noise, 400 images each.

@@ -28,6 +28,17 @@ ModelConfig model() {
   return m;
 }
 
+// A VQ-VAE's loss draws no random numbers, so shards can match one process exactly. (A Gaussian
+// VAE's shards draw their own noise: the same statistics, not the same numbers.)
+ModelConfig noise_free_model() {
+  ModelConfig m;
+  m.family = ModelFamily::VqVae;
+  m.hidden = {32};
+  m.codebook = 16;
+  m.code_dim = 4;
+  return m;
+}
+
 TrainConfig train(int batch) {
   TrainConfig t;
   t.batch_size = batch;
@@ -123,21 +134,19 @@ TEST(GradientHook, RunsBeforeTheFinitenessCheck) {
 
 TEST(GradientHook, TwoShardsWithSummedGradientsTakeTheStepsOfOneProcess) {
   // 600 images in steps of 140: four full steps and a last one of 40, 20 on each shard.
-  TrainingSession whole(data(), model(), train(140));
-  TrainingSession first(data(), model(), train(70));
-  TrainingSession second(data(), model(), train(70));
+  TrainingSession whole(data(), noise_free_model(), train(140));
+  TrainingSession first(data(), noise_free_model(), train(70));
+  TrainingSession second(data(), noise_free_model(), train(70));
   first.set_shard(0, 2);
   second.set_shard(1, 2);
   EXPECT_EQ(first.steps_per_epoch(), whole.steps_per_epoch());
   ThreadAllReduce gradients(2), metrics(2);
   for (auto* s : {&first, &second}) {
     s->set_gradient_reducer(std::ref(gradients));
-    s->set_metric_reducer([&metrics](double& recon, double& kl, std::int64_t& examples) {
-      std::vector<torch::Tensor> t{torch::tensor({recon, kl, double(examples)}, torch::kDouble)};
+    s->set_metric_reducer([&metrics](std::vector<double>& sums) {
+      std::vector<torch::Tensor> t{torch::tensor(sums, torch::kDouble)};
       metrics(t);
-      recon = t[0][0].item<double>();
-      kl = t[0][1].item<double>();
-      examples = std::llround(t[0][2].item<double>());
+      for (std::size_t i = 0; i < sums.size(); ++i) sums[i] = t[0][static_cast<std::int64_t>(i)].item<double>();
     });
   }
   auto run_epoch = [](TrainingSession& s) {
@@ -154,8 +163,7 @@ TEST(GradientHook, TwoShardsWithSummedGradientsTakeTheStepsOfOneProcess) {
   EXPECT_EQ(max_difference(weights(first), weights(second)), 0.0);  // the ranks stay identical
   ASSERT_EQ(first.history().steps.size(), whole.history().steps.size());
   for (std::size_t i = 0; i < whole.history().steps.size(); ++i)
-    EXPECT_NEAR(first.history().steps[i].neg_elbo, whole.history().steps[i].neg_elbo,
-                1e-4 * whole.history().steps[i].neg_elbo)
+    EXPECT_NEAR(first.history().steps[i].loss, whole.history().steps[i].loss, 1e-4 * whole.history().steps[i].loss)
         << "step " << i;
   EXPECT_EQ(first.train_examples(), whole.train_examples());
 }

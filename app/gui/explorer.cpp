@@ -15,7 +15,9 @@ std::shared_ptr<const EncodedTestSet> encode_test_set(std::shared_ptr<const Mode
   auto set = std::make_shared<EncodedTestSet>();
   set->model = model;
   Inference inference(model);
-  set->codes = inference.encode(data->test.pixels.data(), data->test.count);
+  // Conditional models encode each test image with its own label.
+  const std::vector<int> labels = inference.capabilities().conditional ? data->test.labels : std::vector<int>{};
+  set->codes = inference.encode(data->test.pixels.data(), data->test.count, 1000, labels);
   set->labels = data->test.labels;
   if (set->codes.dims >= 2 && set->codes.count >= 3) {
     set->pca = compute_pca(set->codes.mu, set->codes.count, set->codes.dims, 2);
@@ -62,7 +64,8 @@ void Explorer::update() {
   const Snapshot& snap = session_.snapshot();
   if (snap.model && (!inference_ || inference_->model() != snap.model)) {
     try {
-      inference_ = std::make_shared<const Inference>(snap.model);
+      // Conditional models are shown for their first class (a class picker is still to come).
+      inference_ = std::make_shared<const Inference>(snap.model, 0);
       model_serial_++;
       const auto dims = std::size_t(inference_->latent_dim());
       if (z_.size() != dims) {
@@ -79,7 +82,16 @@ void Explorer::update() {
   // Grids of many decodes follow the weights a few times a second; the single decoder image
   // follows every publication.
   const double now = session_.now();
-  if (display_serial_ != model_serial_ && (!session_.training() || now - display_serial_time_ >= 0.25)) {
+  if (display_serial_ != model_serial_ && (!session_.training() || now - display_serial_time_ >= display_interval_)) {
+    if (display_serial_time_ >= 0 && now > display_serial_time_) {
+      // Keep the pictures' share of a core below about a third while training: an MLP's grids
+      // decode in milliseconds (four refreshes a second), a 64x64 conv model's in a good part
+      // of a second (a refresh every few seconds).
+      const double share = (grid_busy_seconds_ - grid_busy_at_last_) / (now - display_serial_time_);
+      if (share > 0.35) display_interval_ = std::min(4.0, display_interval_ * 2);
+      if (share < 0.1) display_interval_ = std::max(0.25, display_interval_ / 2);
+    }
+    grid_busy_at_last_ = grid_busy_seconds_;
     display_serial_ = model_serial_;
     display_serial_time_ = now;
   }

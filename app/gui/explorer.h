@@ -40,9 +40,12 @@ class Explorer {
   int latent_dim() const { return inference_ ? inference_->latent_dim() : int(z_.size()); }
   // +1 whenever the weights change.
   std::uint64_t model_serial() const { return model_serial_; }
-  // Follows model_serial at most four times a second while training: what panels that decode
-  // many images key on, so they do not redecode for every publication.
+  // Follows model_serial at most four times a second while training (less often when decoding
+  // the pictures keeps the grid worker busy): what panels that decode many images key on, so
+  // they do not redecode for every publication nor take a training core for themselves.
   std::uint64_t display_serial() const { return display_serial_; }
+  // Seconds the grid worker has spent decoding so far (DecodeWorker::busy_seconds), once a frame.
+  void set_grid_busy_seconds(double seconds) { grid_busy_seconds_ = seconds; }
 
   // --- the cursor ---
   const std::vector<float>& z() const { return z_; }
@@ -74,6 +77,8 @@ class Explorer {
   std::uint64_t model_serial_ = 0;
   std::uint64_t display_serial_ = 0;
   double display_serial_time_ = -1;
+  double display_interval_ = 0.25;  // adapted to the decoding cost, 0.25 .. 4 s
+  double grid_busy_seconds_ = 0, grid_busy_at_last_ = 0;
   std::vector<float> z_;
   std::uint64_t z_serial_ = 0;
   std::shared_ptr<const EncodedTestSet> encoded_;

@@ -15,6 +15,7 @@
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
+#include "app/gui/logic/decode_worker.h"
 #include "app/gui/logic/hash.h"
 #include "app/gui/logic/keys.h"
 #include "app/gui/panel_host.h"
@@ -142,6 +143,7 @@ int run_frame_loop(FrameLoopParts parts) {
     if (diag)
       for (const auto& path : diag->take_drops(frame)) parts.session.handle_drop(path);
     parts.session.update(std::chrono::duration<double>(frame_start - run_started).count());
+    parts.explorer.set_grid_busy_seconds(parts.grid_worker.busy_seconds());
     parts.explorer.update();
     const float wanted_scale =
         parts.host.ui_scale_setting() > 0 ? parts.host.ui_scale_setting() : UiScale::content_scale(parts.window);

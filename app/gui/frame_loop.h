@@ -15,6 +15,7 @@ class PanelHost;
 class Diagnostics;
 class KeyQueue;
 class UiScale;
+class DecodeWorker;
 
 struct FrameLoopParts {
   GLFWwindow* window;
@@ -22,6 +23,7 @@ struct FrameLoopParts {
   Explorer& explorer;
   PanelHost& host;
   UiScale& scale;
+  const DecodeWorker& grid_worker;    // how busy picture decoding keeps it
   KeyQueue& keys;                     // filled by the GLFW key callback
   std::vector<std::string>& dropped;  // filled by the GLFW drop callback
   Diagnostics* diagnostics;           // null in normal runs

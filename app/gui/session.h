@@ -82,7 +82,7 @@ class Session {
   void collect_data();
   void collect_checkpoint();
   void adopt_checkpoint(const Checkpoint& checkpoint, const std::string& path);
-  void install_trainer(std::unique_ptr<Trainer> trainer, const std::string& origin);
+  void install_trainer(std::unique_ptr<Trainer> trainer);
 
   GuiOptions options_;
   MessageLog& messages_;

@@ -156,8 +156,8 @@ int run_window(const GuiOptions& options) {
     app->host.register_settings();
     app->session.start();
     UiScale scale;
-    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, g_keys, g_dropped,
-                                              app->diagnostics.get(), &g_quit});
+    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
+                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit});
     if (Diagnostics* diag = app->diagnostics.get()) {
       diag->stats().decodes_completed = app->grid_worker.completed() + app->cursor_worker.completed();
       diag->stats().decodes_cancelled = app->grid_worker.cancelled() + app->cursor_worker.cancelled();

@@ -314,15 +314,12 @@ Snapshot train_data_parallel(const DistributedJob& job, const DistributedOptions
     check_same_run(*connection.store, *session, o);
     broadcast_weights(*connection.group, *session);
     session->set_gradient_reducer(GradientAllReducer(connection.group));
-    session->set_metric_reducer([group = connection.group](double& recon_sum, double& kl_sum, std::int64_t& examples) {
-      std::vector<torch::Tensor> sums{torch::tensor({recon_sum, kl_sum, double(examples)}, torch::kDouble)};
-      group->allreduce(sums)->wait();
-      const auto values = sums[0].accessor<double, 1>();
-      recon_sum = values[0];
-      kl_sum = values[1];
-      examples = static_cast<std::int64_t>(std::llround(values[2]));
+    session->set_metric_reducer([group = connection.group](std::vector<double>& sums) {
+      std::vector<torch::Tensor> tensors{torch::tensor(sums, torch::kDouble)};
+      group->allreduce(tensors)->wait();
+      const auto values = tensors[0].accessor<double, 1>();
+      for (std::size_t i = 0; i < sums.size(); ++i) sums[i] = values[static_cast<std::int64_t>(i)];
     });
-
     const bool leader = o.rank == 0;
     auto last_publish = Clock::now();
     const auto publish_interval = std::chrono::milliseconds(std::max(1, job.train.publish_interval_ms));

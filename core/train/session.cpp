@@ -23,6 +23,24 @@ void check_shapes(const ModelConfig& model, const Dataset& data) {
                       std::to_string(data.width));
 }
 
+// A conditional model needs labels, and as many classes as the data set has.
+void check_labels(const ModelConfig& model, const Dataset& data) {
+  if (!model.conditional) return;
+  if (!data.train.has_labels() || !data.test.has_labels())
+    throw ConfigError("a conditional model needs a labelled data set, and '" + data.name +
+                      "' has no labels: train without --conditional or choose labelled data");
+  int classes = static_cast<int>(data.class_names.size());
+  for (int label : data.train.labels) classes = std::max(classes, label + 1);
+  if (classes != model.classes)
+    throw ConfigError("the conditional model knows " + std::to_string(model.classes) + " classes but the data set '" +
+                      data.name + "' has " + std::to_string(classes));
+}
+
+torch::Tensor labels_tensor(const Split& split) {
+  std::vector<std::int64_t> labels(split.labels.begin(), split.labels.end());
+  return torch::tensor(labels, torch::kLong);
+}
+
 }  // namespace
 
 std::string serialize_optimizer(torch::optim::Optimizer& optimizer) {
@@ -47,6 +65,7 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Mode
   model_config_.validate();
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   // The global generator initialises weights, so the seed fixes them as it does in PyTorch.
   torch::manual_seed(train_.seed);
   model_ = Vae(model_config_);
@@ -59,12 +78,17 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   if (!checkpoint.data_identity.empty() && checkpoint.data_identity != data_->identity())
     data_warning_ = "this model was trained on " + checkpoint.data_identity + ", now training on " + data_->identity();
-  model_ = Vae(model_config_);
-  copy_parameters(checkpoint.model->module(), model_);
+  if (checkpoint.model->capabilities().trainable) {
+    model_ = Vae(model_config_);
+    copy_parameters(checkpoint.model->module(), model_);
+  } else {
+    model_ = checkpoint.model->module();  // read-only (TorchScript): explored, never trained
+  }
   init_common();
-  if (!checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
+  if (optimizer_ && !checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
   set_learning_rate(train_.learning_rate);
   if (!checkpoint.rng_state.empty()) {
     auto state = torch::empty({static_cast<std::int64_t>(checkpoint.rng_state.size())}, torch::kUInt8);
@@ -92,15 +116,20 @@ void TrainingSession::init_common() {
   train_images_ = torch::from_blob(const_cast<float*>(split.pixels.data()),
                                    {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width},
                                    torch::kFloat);
+  if (model_config_.conditional) train_labels_ = labels_tensor(split);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
-  kl_per_dim_.assign(model_config_.latent, 0.f);
+  if (trainable())
+    optimizer_ =
+        std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
+  kl_per_dim_.assign(model_->capabilities().posterior_variance ? model_config_.latent : 0, 0.f);
+  history_.loss_name = model_->capabilities().posterior_variance ? "neg_elbo" : "loss";
+  history_.term_names.clear();
   remember_good_state();
 }
 
 void TrainingSession::set_learning_rate(double lr) {
   train_.learning_rate = lr;
+  if (!optimizer_) return;
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -110,7 +139,7 @@ void TrainingSession::remember_good_state() {
   last_good_.step = step_;
   last_good_.weights.clear();
   for (const auto& p : model_->parameters()) last_good_.weights.push_back(p.detach().clone());
-  last_good_.optimizer = serialize_optimizer(*optimizer_);
+  last_good_.optimizer = optimizer_ ? serialize_optimizer(*optimizer_) : std::string();
 }
 
 void TrainingSession::restore_good_state() {
@@ -126,6 +155,8 @@ void TrainingSession::restore_good_state() {
 
 TrainingSession::StepResult TrainingSession::train_step() {
   if (epoch_complete()) throw std::logic_error("train_step: evaluate_epoch() must close the finished epoch first");
+  if (!trainable())
+    throw ConfigError("this " + model_->capabilities().family + " is read-only: it is explored, not trained");
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t total = train_images_.size(0);
   if (step_in_epoch_ == 0) {
@@ -141,16 +172,20 @@ TrainingSession::StepResult TrainingSession::train_step() {
   const std::int64_t base = step_count / shard_count_, extra = step_count % shard_count_;
   const std::int64_t offset = shard_rank_ * base + std::min<std::int64_t>(shard_rank_, extra);
   const std::int64_t count = base + (shard_rank_ < extra ? 1 : 0);
-  const auto x = train_images_.index_select(0, order_.narrow(0, first + offset, count));
-  auto eps = torch::randn({step_count, model_config_.latent}, generator_, torch::kFloat);
-  if (shard_count_ > 1) eps = eps.narrow(0, offset, count);
+  const auto batch = order_.narrow(0, first + offset, count);
+  const auto x = train_images_.index_select(0, batch);
+  const auto y = train_labels_.defined() ? train_labels_.index_select(0, batch) : torch::Tensor();
+  // Shards: every process draws the step's noise seed from the shared generator (so all stay in
+  // step and shuffle alike) and its own noise from a generator of that seed and its rank.
+  at::Generator shard_noise;
+  if (shard_count_ > 1) {
+    const auto seed = torch::randint(std::int64_t{1} << 62, {1}, generator_, torch::kLong).item<std::int64_t>();
+    shard_noise = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(seed) + shard_rank_);
+  }
 
   model_->train();
-  const auto parts = elbo_parts(model_, x, eps);
-  const auto recon = parts.recon.sum();
-  const auto kl = parts.kl.sum();
-  // Summed over the batch, as pytorch/examples does (Adam is nearly invariant to the scale).
-  const auto loss = recon + train_.beta * kl;
+  const auto terms = model_->loss(x, y, shard_count_ > 1 ? shard_noise : generator_, train_.beta);
+  const auto& loss = terms.objective;
   bool finite = std::isfinite(loss.item<double>());
   if (finite || gradient_reducer_) optimizer_->zero_grad();
   if (finite) loss.backward();
@@ -171,42 +206,57 @@ TrainingSession::StepResult TrainingSession::train_step() {
   ++step_;
   if (step_ % kGoodStateInterval == 0) remember_good_state();
 
-  // Data-parallel: the sums over every process's slice, so the history shows the whole step.
-  double recon_sum = recon.item<double>(), kl_sum = kl.item<double>();
-  std::int64_t examples = count;
-  if (metric_reducer_) metric_reducer_(recon_sum, kl_sum, examples);
+  // The step's sums (each loss term, the score, the examples); data-parallel: over every
+  // process's slice, so the history and the rate describe the whole step.
+  std::vector<double> sums;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& value : terms.values) sums.push_back(value.sum().item<double>());
+    sums.push_back(terms.score.sum().item<double>());
+    sums.push_back(static_cast<double>(count));
+  }
+  if (metric_reducer_) metric_reducer_(sums);
+  const auto examples = static_cast<std::int64_t>(std::llround(sums.back()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   train_seconds_ += seconds;
   train_examples_ += examples;
   const double rate = examples / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  record_step(terms, sums);
+  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+void TrainingSession::record_step(const LossTerms& terms, const std::vector<double>& sums) {
+  const auto examples = std::max<std::int64_t>(1, std::llround(sums.back()));
+  torch::NoGradGuard no_grad;
+  if (history_.term_names.empty()) {
+    history_.term_names = terms.names;
+    for (const auto& statistic : terms.statistics) history_.term_names.push_back(statistic.name);
+  }
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  metrics.recon = static_cast<float>(recon_sum / std::max<std::int64_t>(1, examples));
-  metrics.kl = static_cast<float>(kl_sum / std::max<std::int64_t>(1, examples));
-  metrics.neg_elbo = metrics.recon + metrics.kl;
+  for (std::size_t i = 0; i < terms.values.size(); ++i)
+    metrics.terms.push_back(static_cast<float>(sums[i] / examples));
+  for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
+  metrics.loss = static_cast<float>(sums[terms.values.size()] / examples);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
-  history_.steps.push_back(metrics);
-  epoch_loss_sum_ += metrics.neg_elbo * examples;
+  history_.steps.push_back(std::move(metrics));
+  epoch_loss_sum_ += history_.steps.back().loss * examples;
   epoch_examples_ += examples;
-  if (count == 0) return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;  // an empty slice
-  {
-    torch::NoGradGuard no_grad;
-    const auto kl_dims = parts.kl_per_dim.mean(0).contiguous();
+  if (terms.kl_per_dim.defined() && terms.kl_per_dim.size(0) > 0 && !kl_per_dim_.empty()) {
+    const auto kl_dims = terms.kl_per_dim.mean(0).contiguous();
     const float* batch_kl = kl_dims.data_ptr<float>();
-    for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
+    for (std::size_t d = 0; d < kl_per_dim_.size(); ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
   }
-  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
 }
 
 void TrainingSession::set_gradient_reducer(std::function<void(std::vector<torch::Tensor>& grads)> reducer) {
   gradient_reducer_ = std::move(reducer);
 }
 
-void TrainingSession::set_metric_reducer(
-    std::function<void(double& recon_sum, double& kl_sum, std::int64_t& examples)> reducer) {
+void TrainingSession::set_metric_reducer(std::function<void(std::vector<double>& sums)> reducer) {
   metric_reducer_ = std::move(reducer);
 }
 
@@ -256,19 +306,19 @@ EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
   EpochMetrics metrics;
   metrics.epoch = epoch_;
   metrics.step = step_;
-  metrics.train_neg_elbo = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
+  metrics.train_loss = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
   const auto frozen = freeze();
   EvalOptions options;
   // A seed of its own per epoch, so evaluation never moves the training generator.
   options.seed = train_.seed * 1000003ull + static_cast<std::uint64_t>(epoch_);
   options.cancel = cancel;
   const auto result = evaluate(*frozen, *data_, data_->test, options);
-  metrics.test_neg_elbo = static_cast<float>(result.neg_elbo);
-  metrics.test_recon = static_cast<float>(result.recon);
-  metrics.test_kl = static_cast<float>(result.kl);
+  metrics.test_loss = static_cast<float>(result.neg_elbo);
+  for (const auto& name : history_.term_names) metrics.test_terms.push_back(static_cast<float>(result.term(name)));
   metrics.active_units = result.active_units;
-  for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
-  if (train_.iw_samples > 0) {
+  for (std::size_t d = 0; d < kl_per_dim_.size() && d < result.kl_per_dim.size(); ++d)
+    kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+  if (train_.iw_samples > 0 && frozen->capabilities().importance_sampling) {
     options.iw_samples = train_.iw_samples;
     options.limit = static_cast<std::size_t>(std::max(1, train_.iw_limit));
     metrics.test_nll_is = static_cast<float>(evaluate(*frozen, *data_, data_->test, options).nll_is);
@@ -293,7 +343,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.step_in_epoch = step_in_epoch_;
   checkpoint.history = history_;
   checkpoint.model = freeze();
-  checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
+  if (optimizer_) checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());
   if (step_in_epoch_ > 0) {

@@ -37,9 +37,10 @@ class TrainingSession {
   // gradients in named_weights() order; it may change them in place (an all-reduce). A rank whose
   // loss is not finite hands it NaN gradients, so every rank skips that step together.
   void set_gradient_reducer(std::function<void(std::vector<torch::Tensor>& grads)> reducer);
-  // Called once per good step with this process's loss sums and example count, to be summed over
-  // all processes in place: the history and throughput then describe the whole step.
-  void set_metric_reducer(std::function<void(double& recon_sum, double& kl_sum, std::int64_t& examples)> reducer);
+  // Called once per good step with this process's sums (each loss term, the score, the example
+  // count), to be summed over all processes in place: the history and throughput then describe
+  // the whole step. (Batch statistics such as a codebook's perplexity stay this process's.)
+  void set_metric_reducer(std::function<void(std::vector<double>& sums)> reducer);
   // Train on shard `rank` of `world_size`: each step takes batch_size x world_size examples of
   // the epoch's shuffle (the same on every rank: same seed) and this process its slice of them;
   // every rank draws the whole step's noise, so the ranks' generators stay in step.
@@ -54,6 +55,7 @@ class TrainingSession {
   const ModelConfig& model_config() const { return model_config_; }
   const TrainConfig& train_config() const { return train_; }
   const MetricHistory& history() const { return history_; }
+  // Average KL of each latent dimension over recent batches; empty for models without one.
   const std::vector<float>& kl_per_dim() const { return kl_per_dim_; }
   std::int64_t step() const { return step_; }
   int epoch() const { return epoch_; }
@@ -62,6 +64,8 @@ class TrainingSession {
   double samples_per_sec() const { return samples_per_sec_; }
   double train_seconds() const { return train_seconds_; }
   std::int64_t train_examples() const { return train_examples_; }
+  // False for read-only models (TorchScript): they are explored, and train_step() throws.
+  bool trainable() const { return model_->capabilities().trainable; }
   bool planned_epochs_done() const { return epoch_ >= train_.epochs; }
   std::int64_t last_good_step() const { return last_good_.step; }
   const Vae& model() const { return model_; }
@@ -71,6 +75,9 @@ class TrainingSession {
  private:
   void init_common();
   void remember_good_state();
+  // Appends one step's metrics: the per-example headline loss and the model's named terms
+  // (batch means) and statistics, in the history's term order.
+  void record_step(const LossTerms& terms, const std::vector<double>& sums);
   void restore_good_state();
   void reduce_gradients(bool loss_finite);
 
@@ -81,6 +88,7 @@ class TrainingSession {
   std::unique_ptr<torch::optim::Adam> optimizer_;
   at::Generator generator_;
   torch::Tensor train_images_;  // a view of the data set's pixels, no copy
+  torch::Tensor train_labels_;  // conditional models: int64 labels of the training split
   torch::Tensor order_;         // the shuffle of the current epoch
   std::int64_t step_ = 0;
   int epoch_ = 0;
@@ -95,7 +103,7 @@ class TrainingSession {
   std::int64_t train_examples_ = 0;
   std::string data_warning_;
   std::function<void(std::vector<torch::Tensor>&)> gradient_reducer_;
-  std::function<void(double&, double&, std::int64_t&)> metric_reducer_;
+  std::function<void(std::vector<double>&)> metric_reducer_;
   int shard_rank_ = 0;
   int shard_count_ = 1;
 

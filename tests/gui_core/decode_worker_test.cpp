@@ -66,6 +66,7 @@ TEST(DecodeWorker, LatestRequestWinsAndRunningWorkIsCancelled) {
   EXPECT_EQ(worker.cancelled(), 1u);
   EXPECT_EQ(worker.replaced(), 1u);
   EXPECT_EQ(worker.completed(), 1u);  // request 2 never ran
+  EXPECT_GT(worker.busy_seconds(), 0.0);
 }
 
 TEST(DecodeWorker, ErrorsComeBackAsMessages) {

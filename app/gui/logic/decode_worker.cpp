@@ -98,6 +98,7 @@ void DecodeWorker::run() {
       out.error = "unknown error";
     }
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    busy_us_ += std::uint64_t(out.seconds * 1e6);
     job = nullptr;  // release what the job captured (model, data) outside the lock's critical path
 
     lock.lock();

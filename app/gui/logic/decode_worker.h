@@ -66,6 +66,8 @@ class DecodeWorker {
   std::uint64_t completed() const { return completed_.load(); }
   std::uint64_t cancelled() const { return cancelled_.load(); }
   std::uint64_t replaced() const { return replaced_.load(); }
+  // Seconds spent running jobs so far: how busy the worker keeps a core.
+  double busy_seconds() const { return double(busy_us_.load()) * 1e-6; }
 
  private:
   struct Slot {
@@ -84,7 +86,7 @@ class DecodeWorker {
   int next_slot_ = 0;
   std::uint64_t next_order_ = 0;
   bool stop_ = false;
-  std::atomic<std::uint64_t> completed_{0}, cancelled_{0}, replaced_{0};
+  std::atomic<std::uint64_t> completed_{0}, cancelled_{0}, replaced_{0}, busy_us_{0};
   std::thread thread_;  // last: starts after everything above exists
 };
 
