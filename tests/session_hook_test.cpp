@@ -33,6 +33,7 @@ ModelConfig model() {
 ModelConfig noise_free_model() {
   ModelConfig m;
   m.family = ModelFamily::VqVae;
+  m.kind = ModelKind::Conv;
   m.hidden = {32};
   m.codebook = 16;
   m.code_dim = 4;
