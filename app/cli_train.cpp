@@ -1,15 +1,18 @@
-// vae-explorer train: trains in the background trainer, shows a progress line, saves after
+// vae-explorer train: trains in the background trainer (or as one process of a data-parallel
+// run), shows a progress line, saves after
 // every epoch, prints the final test metrics (as JSON with --json).
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/cli_common.h"
+#include "app/cli_launch.h"
 #include "app/commands.h"
 #include "core/errors.h"
 #include "core/eval/inference.h"
 #include "core/io/export.h"
 #include "core/runtime/runtime.h"
+#include "core/train/distributed.h"
 #include "core/train/trainer.h"
 
 namespace vae::cli {
@@ -23,6 +26,12 @@ struct TrainOptions : ModelDataOptions {
   std::string samples;
   bool json = false;
   int torch_threads = 0;
+  // Data-parallel training (core/train/distributed.h).
+  int world_size = 1;
+  int rank = 0;
+  std::string master;
+  double timeout = DistributedOptions{}.timeout_seconds;
+  int nproc = 0;
 };
 
 // The loss's label for people: "-ELBO" for VAEs, "loss" otherwise.
@@ -62,7 +71,25 @@ std::string epoch_line(const EpochMetrics& e, const MetricHistory& history, int 
 }
 
 int run_train(const TrainOptions& o, const CLI::App& sub) {
-  std::cerr << "threads: " << configure_threads(ThreadProfile::Headless, o.torch_threads) << "\n";
+  auto given = [&](const char* name) { return sub.count(name) > 0; };
+  if (given("--nproc")) {
+    if (given("--world-size") || given("--rank") || given("--master"))
+      throw ConfigError("--nproc launches the processes itself: leave out --world-size, --rank and --master");
+    return launch_local_ranks(o.nproc);
+  }
+  DistributedOptions distributed;
+  distributed.world_size = o.world_size;
+  distributed.rank = o.rank;
+  distributed.timeout_seconds = o.timeout;
+  const bool data_parallel = o.world_size > 1;
+  if (!data_parallel && (given("--rank") || given("--master")))
+    throw ConfigError("--rank and --master need --world-size of 2 or more");
+  if (!o.master.empty()) parse_master_address(o.master, distributed);
+  distributed.validate();
+  // Only rank 0 talks: the other ranks print nothing but errors.
+  const bool leader = distributed.rank == 0;
+  const std::string threads = configure_threads(ThreadProfile::Headless, o.torch_threads);
+  if (leader) std::cerr << "threads: " << threads << "\n";
   if (detect_blas().is_reference)
     std::cerr << "warning: the netlib reference BLAS is active; training will be about 10x slower. "
                  "Install libopenblas0-pthread (tools/install-deps does).\n";
@@ -73,12 +100,19 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     checkpoint = std::make_unique<Checkpoint>(load_checkpoint(o.resume));
     train = checkpoint->train_config;  // what was set explicitly below overrides it
   }
-  auto given = [&](const char* name) { return sub.count(name) > 0; };
   const TrainConfig asked = o.train_config();
   if (!checkpoint) train = asked;
   if (given("--beta")) train.beta = asked.beta;
   if (given("--lr")) train.learning_rate = asked.learning_rate;
-  if (given("--batch")) train.batch_size = asked.batch_size;
+  if (given("--batch")) {
+    train.batch_size = asked.batch_size;
+  } else if (checkpoint && data_parallel) {
+    // A data-parallel checkpoint records the whole step's batch; each process takes its share.
+    if (train.batch_size % distributed.world_size != 0)
+      throw ConfigError("the checkpoint's batch of " + std::to_string(train.batch_size) + " does not split over " +
+                        std::to_string(distributed.world_size) + " processes: give --batch (per process)");
+    train.batch_size /= distributed.world_size;
+  }
   if (given("--epochs")) train.epochs = asked.epochs;
   if (given("--seed")) train.seed = asked.seed;
   if (given("--iw-samples")) train.iw_samples = asked.iw_samples;
@@ -91,14 +125,11 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   } else {
     spec = o.data_spec();
   }
-  const auto data = load_data_with_message(spec);
+  const auto data = leader ? load_data_with_message(spec) : load_dataset(spec);
 
-  std::unique_ptr<Trainer> trainer;
-  if (checkpoint) {
-    trainer = std::make_unique<Trainer>(data, *checkpoint, train);
-    std::cerr << "resuming " << o.resume << " at epoch " << checkpoint->epoch << ", step " << checkpoint->step << "\n";
-  } else {
-    ModelConfig model = o.model_config();
+  ModelConfig model;
+  if (!checkpoint) {
+    model = o.model_config();
     if (o.conditional) {
       if (!data->train.has_labels())
         throw ConfigError("--conditional needs a labelled data set, and '" + data->name +
@@ -112,17 +143,19 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     model.channels = data->channels;
     model.height = data->height;
     model.width = data->width;
-    trainer = std::make_unique<Trainer>(data, model, train);
   }
-  const auto first = trainer->snapshot();
-  std::cerr << "model: " << first->model_config.describe() << "; beta " << train.beta << ", Adam lr "
-            << train.learning_rate << ", batch " << train.batch_size << ", " << train.epochs << " epochs\n";
-  if (!first->message.empty()) std::cerr << "note: " << first->message << "\n";
+  if (checkpoint && leader)
+    std::cerr << "resuming " << o.resume << " at epoch " << checkpoint->epoch << ", step " << checkpoint->step << "\n";
+  if (leader)
+    std::cerr << "model: " << (checkpoint ? checkpoint->model_config : model).describe() << "; beta " << train.beta
+              << ", Adam lr " << train.learning_rate << ", batch " << train.batch_size
+              << (data_parallel ? " per process x " + std::to_string(distributed.world_size) + " processes" : "")
+              << ", " << train.epochs << " epochs\n";
 
   ProgressLine progress("train");
-  std::size_t epochs_reported = first->history.epochs.size();
-  std::uint64_t messages_seen = first->message_id;
-  trainer->set_progress_callback([&](const Snapshot& s) {
+  std::size_t epochs_reported = checkpoint ? checkpoint->history.epochs.size() : 0;
+  std::uint64_t messages_seen = 0;
+  auto on_progress = [&](const Snapshot& s) {
     for (; epochs_reported < s.history.epochs.size(); ++epochs_reported) {
       const auto& e = s.history.epochs[epochs_reported];
       std::string text = epoch_line(e, s.history, s.train_config.epochs);
@@ -142,26 +175,50 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
                     s.samples_per_sec);
       progress.update(s.progress(), detail, s.eta_seconds);
     }
-  });
-  if (!o.out.empty()) trainer->set_autosave_path(o.out);
-  trainer->start();
-  trainer->wait_until_done();
-  trainer->set_progress_callback(nullptr);
+  };
 
-  const auto last = trainer->snapshot();
-  if (last->state == TrainerState::Failed || last->message_is_error) {
-    std::cerr << "vae-explorer train: " << last->message << "\n";
-    if (!o.out.empty() && last->state != TrainerState::Failed) {
-      trainer->save_checkpoint(o.out);  // keep what was learned up to the last good step
-      trainer->wait_until_done();
+  std::shared_ptr<const Snapshot> last;
+  if (data_parallel) {
+    DistributedJob job;
+    job.data = data;
+    job.model = checkpoint ? nullptr : &model;
+    job.resume = checkpoint.get();
+    job.train = train;
+    job.checkpoint_path = leader ? o.out : "";
+    if (leader) job.progress = on_progress;
+    last = std::make_shared<const Snapshot>(train_data_parallel(job, distributed));
+    if (last->message_is_error) {
+      std::cerr << "vae-explorer train (rank " << distributed.rank << "): " << last->message << "\n";
+      return kExitFailure;
     }
-    return kExitFailure;
-  }
-  if (!o.out.empty() && (last->history.epochs.empty() || last->history.epochs.back().step != last->step)) {
-    trainer->save_checkpoint(o.out);
+    if (!leader) return 0;
+  } else {
+    auto trainer = checkpoint ? std::make_unique<Trainer>(data, *checkpoint, train)
+                              : std::make_unique<Trainer>(data, model, train);
+    const auto first = trainer->snapshot();
+    if (!first->message.empty()) std::cerr << "note: " << first->message << "\n";
+    messages_seen = first->message_id;
+    trainer->set_progress_callback(on_progress);
+    if (!o.out.empty()) trainer->set_autosave_path(o.out);
+    trainer->start();
     trainer->wait_until_done();
-    const auto saved = trainer->snapshot();
-    if (saved->message_is_error) throw IoError(saved->message);
+    trainer->set_progress_callback(nullptr);
+
+    last = trainer->snapshot();
+    if (last->state == TrainerState::Failed || last->message_is_error) {
+      std::cerr << "vae-explorer train: " << last->message << "\n";
+      if (!o.out.empty() && last->state != TrainerState::Failed) {
+        trainer->save_checkpoint(o.out);  // keep what was learned up to the last good step
+        trainer->wait_until_done();
+      }
+      return kExitFailure;
+    }
+    if (!o.out.empty() && (last->history.epochs.empty() || last->history.epochs.back().step != last->step)) {
+      trainer->save_checkpoint(o.out);
+      trainer->wait_until_done();
+      const auto saved = trainer->snapshot();
+      if (saved->message_is_error) throw IoError(saved->message);
+    }
   }
   const double rate = last->train_seconds > 0 ? last->train_examples / last->train_seconds : 0;
   progress.finish(std::to_string(last->epoch) + " epochs, " + std::to_string(last->step) + " steps, " +
@@ -201,6 +258,20 @@ Runner add_train_command(CLI::App& app) {
   sub->add_flag("--json", options->json, "print the final metrics as one JSON object on stdout");
   sub->add_option("--torch-threads", options->torch_threads,
                   "torch intra-op threads (default: the measured 2 headless)");
+  auto* parallel = "Data-parallel (c10d/gloo; --batch is per process)";
+  sub->add_option("--nproc", options->nproc, "run N processes on this machine as one data-parallel run")
+      ->group(parallel);
+  sub->add_option("--world-size", options->world_size, "processes in a data-parallel run (all machines)")
+      ->group(parallel)
+      ->capture_default_str();
+  sub->add_option("--rank", options->rank, "this process, 0..world-size-1; rank 0 evaluates and writes --out")
+      ->group(parallel)
+      ->capture_default_str();
+  sub->add_option("--master", options->master, "HOST:PORT where rank 0 listens (default 127.0.0.1:29500)")
+      ->group(parallel);
+  sub->add_option("--timeout", options->timeout, "seconds a silent process may keep the others waiting")
+      ->group(parallel)
+      ->capture_default_str();
   return [options, sub] { return guarded("train", [&] { return run_train(*options, *sub); }); };
 }
 

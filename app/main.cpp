@@ -7,6 +7,7 @@
 #include "app/version.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/file_watch.h"
 #ifdef VAE_WITH_GUI
 #include "app/gui/gui.h"
 #endif
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   app.add_option("--load", gui.load_path, "window: open a checkpoint instead of training");
   // What a file manager passes (vae-explorer.desktop's Exec=vae-explorer %f).
   app.add_option("checkpoint", gui.load_path, "window: a checkpoint to open, as --load");
+  app.add_option("--follow", gui.follow_path,
+                 "window: open a checkpoint another process keeps rewriting, reload it when it changes");
   app.add_option("--width", gui.width, "window width")->capture_default_str();
   app.add_option("--height", gui.height, "window height")->capture_default_str();
   app.add_flag("!--no-train", gui.autostart, "window: do not start training at launch");
@@ -63,6 +66,18 @@ int main(int argc, char** argv) {
     return 0;
   });
   if (invalid != 0) return invalid;
+  if (!gui.follow_path.empty()) {
+    if (!gui.load_path.empty()) {
+      std::cerr << "vae-explorer: --follow and --load both open a checkpoint: give one\n";
+      return vae::cli::kExitUsage;
+    }
+    // Watching a run, not training one. A file not written yet is loaded when it appears.
+    gui.autostart = false;
+    if (vae::stamp_file(gui.follow_path).exists)
+      gui.load_path = gui.follow_path;
+    else
+      std::cerr << "vae-explorer: waiting for " << gui.follow_path << " to appear\n";
+  }
   // With --load, the checkpoint's own training data unless --data says otherwise.
   if (!gui.load_path.empty() && app.count("--data") > 0) gui.load_data_override = window_model.data;
   return vae::gui::run(gui);

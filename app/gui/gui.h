@@ -11,6 +11,7 @@ namespace vae::gui {
 struct GuiOptions {
   DataSpec data;                   // --data with --image-size, --rgb, --test-fraction, --seed
   std::string load_path;           // --load FILE: open a checkpoint, do not train
+  std::string follow_path;         // --follow FILE: reload it whenever it is rewritten
   std::string load_data_override;  // --data as given together with --load (else the checkpoint's data)
   int width = 1280;
   int height = 800;

@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "app/gui/follow.h"
 #include "app/gui/logic/drop.h"
 #include "core/errors.h"
 #include "core/eval/inference.h"
@@ -247,6 +248,7 @@ void Session::update(double now) {
       abandoned_data_.end());
   if (pending_data_ && ready(pending_data_->future)) collect_data();
   if (ready(pending_checkpoint_)) collect_checkpoint();
+  follow_checkpoint(*this);
 
   // While training runs, adopt a new snapshot ten times a second: progress still looks live, and
   // the screen (a full redraw costs llvmpipe ~12 ms) changes half as often as the trainer

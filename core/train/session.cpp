@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/errors.h"
@@ -163,19 +164,33 @@ TrainingSession::StepResult TrainingSession::train_step() {
     epoch_loss_sum_ = 0;
     epoch_examples_ = 0;
   }
-  const std::int64_t first = step_in_epoch_ * train_.batch_size;
-  const std::int64_t count = std::min<std::int64_t>(train_.batch_size, total - first);
-  const auto batch = order_.narrow(0, first, count);
+  // The step's batch; with shards (data-parallel), this rank's slice of it: split as evenly as
+  // possible, rank 0 never empty.
+  const std::int64_t step_batch = std::int64_t{train_.batch_size} * shard_count_;
+  const std::int64_t first = step_in_epoch_ * step_batch;
+  const std::int64_t step_count = std::min<std::int64_t>(step_batch, total - first);
+  const std::int64_t base = step_count / shard_count_, extra = step_count % shard_count_;
+  const std::int64_t offset = shard_rank_ * base + std::min<std::int64_t>(shard_rank_, extra);
+  const std::int64_t count = base + (shard_rank_ < extra ? 1 : 0);
+  const auto batch = order_.narrow(0, first + offset, count);
   const auto x = train_images_.index_select(0, batch);
   const auto y = train_labels_.defined() ? train_labels_.index_select(0, batch) : torch::Tensor();
+  // Shards: every process draws the step's noise seed from the shared generator (so all stay in
+  // step and shuffle alike) and its own noise from a generator of that seed and its rank.
+  at::Generator shard_noise;
+  if (shard_count_ > 1) {
+    const auto seed = torch::randint(std::int64_t{1} << 62, {1}, generator_, torch::kLong).item<std::int64_t>();
+    shard_noise = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(seed) + shard_rank_);
+  }
 
   model_->train();
-  const auto terms = model_->loss(x, y, generator_, train_.beta);
+  const auto terms = model_->loss(x, y, shard_count_ > 1 ? shard_noise : generator_, train_.beta);
   const auto& loss = terms.objective;
   bool finite = std::isfinite(loss.item<double>());
+  if (finite || gradient_reducer_) optimizer_->zero_grad();
+  if (finite) loss.backward();
+  if (gradient_reducer_) reduce_gradients(finite);
   if (finite) {
-    optimizer_->zero_grad();
-    loss.backward();
     for (const auto& p : model_->parameters())
       if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) {
         finite = false;
@@ -189,18 +204,30 @@ TrainingSession::StepResult TrainingSession::train_step() {
   }
   optimizer_->step();
   ++step_;
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
 
+  // The step's sums (each loss term, the score, the examples); data-parallel: over every
+  // process's slice, so the history and the rate describe the whole step.
+  std::vector<double> sums;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& value : terms.values) sums.push_back(value.sum().item<double>());
+    sums.push_back(terms.score.sum().item<double>());
+    sums.push_back(static_cast<double>(count));
+  }
+  if (metric_reducer_) metric_reducer_(sums);
+  const auto examples = static_cast<std::int64_t>(std::llround(sums.back()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   train_seconds_ += seconds;
-  train_examples_ += count;
-  const double rate = count / std::max(seconds, 1e-9);
+  train_examples_ += examples;
+  const double rate = examples / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
-  record_step(terms, count);
-  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  record_step(terms, sums);
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
 }
 
-void TrainingSession::record_step(const LossTerms& terms, std::int64_t count) {
+void TrainingSession::record_step(const LossTerms& terms, const std::vector<double>& sums) {
+  const auto examples = std::max<std::int64_t>(1, std::llround(sums.back()));
   torch::NoGradGuard no_grad;
   if (history_.term_names.empty()) {
     history_.term_names = terms.names;
@@ -209,20 +236,68 @@ void TrainingSession::record_step(const LossTerms& terms, std::int64_t count) {
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  for (const auto& value : terms.values)
-    metrics.terms.push_back(static_cast<float>(value.sum().item<double>() / count));
+  for (std::size_t i = 0; i < terms.values.size(); ++i)
+    metrics.terms.push_back(static_cast<float>(sums[i] / examples));
   for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
-  metrics.loss = static_cast<float>(terms.score.sum().item<double>() / count);
+  metrics.loss = static_cast<float>(sums[terms.values.size()] / examples);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
   history_.steps.push_back(std::move(metrics));
-  epoch_loss_sum_ += history_.steps.back().loss * count;
-  epoch_examples_ += count;
-  if (terms.kl_per_dim.defined() && !kl_per_dim_.empty()) {
+  epoch_loss_sum_ += history_.steps.back().loss * examples;
+  epoch_examples_ += examples;
+  if (terms.kl_per_dim.defined() && terms.kl_per_dim.size(0) > 0 && !kl_per_dim_.empty()) {
     const auto kl_dims = terms.kl_per_dim.mean(0).contiguous();
     const float* batch_kl = kl_dims.data_ptr<float>();
     for (std::size_t d = 0; d < kl_per_dim_.size(); ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
   }
+}
+
+void TrainingSession::set_gradient_reducer(std::function<void(std::vector<torch::Tensor>& grads)> reducer) {
+  gradient_reducer_ = std::move(reducer);
+}
+
+void TrainingSession::set_metric_reducer(std::function<void(std::vector<double>& sums)> reducer) {
+  metric_reducer_ = std::move(reducer);
+}
+
+void TrainingSession::reduce_gradients(bool loss_finite) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (auto& [name, weight] : named_weights(model_)) {
+    auto& grad = weight.mutable_grad();
+    if (!grad.defined()) grad = torch::zeros_like(weight);
+    if (!loss_finite) grad.fill_(std::numeric_limits<float>::quiet_NaN());
+    grads.push_back(grad);
+  }
+  gradient_reducer_(grads);
+  std::size_t i = 0;
+  for (auto& [name, weight] : named_weights(model_)) {
+    if (!grads[i].is_same(weight.grad())) weight.mutable_grad().copy_(grads[i]);
+    ++i;
+  }
+}
+
+void TrainingSession::set_shard(int rank, int world_size) {
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    throw ConfigError("rank " + std::to_string(rank) + " is not one of 0.." + std::to_string(world_size - 1));
+  const std::int64_t total = train_images_.size(0);
+  const std::int64_t step_batch = std::int64_t{train_.batch_size} * world_size;
+  if (step_batch > total)
+    throw ConfigError("batch size " + std::to_string(train_.batch_size) + " on each of " + std::to_string(world_size) +
+                      " processes is larger than the training set (" + std::to_string(total) + " images)");
+  shard_rank_ = rank;
+  shard_count_ = world_size;
+  steps_per_epoch_ = (total + step_batch - 1) / step_batch;
+  if (step_in_epoch_ >= steps_per_epoch_)
+    throw CheckpointError(
+        "the checkpoint stopped mid-epoch at a step this many processes never reach; resume it with "
+        "the batch size and process count it was trained with");
+}
+
+void TrainingSession::close_epoch_unevaluated() {
+  step_in_epoch_ = 0;
+  ++epoch_;
+  remember_good_state();
 }
 
 EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {

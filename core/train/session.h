@@ -3,8 +3,10 @@
 // history. Used only on the trainer's worker thread (and directly by tests).
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
@@ -29,6 +31,22 @@ class TrainingSession {
 
   Checkpoint make_checkpoint() const;
   std::shared_ptr<const ModelState> freeze() const { return std::make_shared<const ModelState>(model_); }
+
+  // Data-parallel training (core/train/distributed.h). The reducer is called once per step after
+  // the backward pass and before the finiteness check and the optimiser update, with the
+  // gradients in named_weights() order; it may change them in place (an all-reduce). A rank whose
+  // loss is not finite hands it NaN gradients, so every rank skips that step together.
+  void set_gradient_reducer(std::function<void(std::vector<torch::Tensor>& grads)> reducer);
+  // Called once per good step with this process's sums (each loss term, the score, the example
+  // count), to be summed over all processes in place: the history and throughput then describe
+  // the whole step. (Batch statistics such as a codebook's perplexity stay this process's.)
+  void set_metric_reducer(std::function<void(std::vector<double>& sums)> reducer);
+  // Train on shard `rank` of `world_size`: each step takes batch_size x world_size examples of
+  // the epoch's shuffle (the same on every rank: same seed) and this process its slice of them;
+  // every rank draws the whole step's noise, so the ranks' generators stay in step.
+  void set_shard(int rank, int world_size);
+  // Closes the finished epoch without the test-set evaluation (ranks other than 0).
+  void close_epoch_unevaluated();
 
   void set_beta(double beta) { train_.beta = beta; }
   void set_learning_rate(double lr);
@@ -60,8 +78,9 @@ class TrainingSession {
   void remember_good_state();
   // Appends one step's metrics: the per-example headline loss and the model's named terms
   // (batch means) and statistics, in the history's term order.
-  void record_step(const LossTerms& terms, std::int64_t count);
+  void record_step(const LossTerms& terms, const std::vector<double>& sums);
   void restore_good_state();
+  void reduce_gradients(bool loss_finite);
 
   std::shared_ptr<const Dataset> data_;
   ModelConfig model_config_;
@@ -84,6 +103,10 @@ class TrainingSession {
   double train_seconds_ = 0;
   std::int64_t train_examples_ = 0;
   std::string data_warning_;
+  std::function<void(std::vector<torch::Tensor>&)> gradient_reducer_;
+  std::function<void(std::vector<double>&)> metric_reducer_;
+  int shard_rank_ = 0;
+  int shard_count_ = 1;
 
   struct GoodState {
     std::int64_t step = -1;
