@@ -57,7 +57,8 @@ nlohmann::json epoch_json(const EpochMetrics& e) {
 }
 
 int run_train(const TrainOptions& o, const CLI::App& sub) {
-  std::cerr << "threads: " << configure_threads(ThreadProfile::Headless, o.torch_threads) << "\n";
+  // The first line says which BLAS kernel runs: a wrong one costs a factor of 4-5.
+  std::cerr << "compute: " << configure_threads(ThreadProfile::Headless, o.torch_threads) << "\n";
   if (detect_blas().is_reference)
     std::cerr << "warning: the netlib reference BLAS is active; training will be about 10x slower. "
                  "Install libopenblas0-pthread (tools/install-deps does).\n";

@@ -4,14 +4,19 @@
 
 #include "app/cli_common.h"
 #include "app/commands.h"
+#include "app/version.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/runtime/cpu_kernel.h"
 #ifdef VAE_WITH_GUI
 #include "app/gui/gui.h"
 #endif
 
 int main(int argc, char** argv) {
+  // Before anything else: may restart the program once with a better BLAS kernel.
+  vae::ensure_best_blas_kernel(argv);
   CLI::App app{"VAE Explorer: train, explore and export variational autoencoders"};
+  app.set_version_flag("--version", [] { return vae::cli::version_text(); });
   app.require_subcommand(0, 1);
   const auto train = vae::cli::add_train_command(app);
   const auto eval = vae::cli::add_eval_command(app);

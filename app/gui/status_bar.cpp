@@ -3,6 +3,7 @@
 #include <string>
 
 #include "app/gui/panels.h"
+#include "core/runtime/cpu_kernel.h"
 #include "imgui.h"
 
 namespace vae::gui {
@@ -28,7 +29,9 @@ void draw_status_bar(AppState& app, const Snapshot& snap, float frame_ms, float 
   if (app.blas.is_reference) {
     ImGui::TextColored(ImVec4(1, 0.35f, 0.3f, 1), "BLAS: reference (slow! install libopenblas0-pthread)");
   } else {
-    ImGui::TextDisabled("BLAS: %s", app.blas.is_openblas ? "OpenBLAS" : app.blas.library.c_str());
+    // Which kernel the BLAS runs never changes while the process lives: read it once.
+    static const std::string kernel = active_blas_kernel().core;
+    ImGui::TextDisabled("BLAS: %s %s", app.blas.is_openblas ? "OpenBLAS" : app.blas.library.c_str(), kernel.c_str());
   }
   if (ImGui::IsItemHovered()) {
     ImGui::SetTooltip("Linear algebra library in use: %s\n%s", app.blas.library.c_str(),
