@@ -3,20 +3,25 @@
 // history. Used only on the trainer's worker thread (and directly by tests).
 #include <torch/torch.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
 #include "core/model/vae.h"
+#include "core/train/adam_state.h"
 #include "core/train/metrics.h"
 
 namespace vae {
+
+class FusedMlpStep;
 
 class TrainingSession {
  public:
   TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model, const TrainConfig& train);
   TrainingSession(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint, const TrainConfig& train);
+  ~TrainingSession();
 
   enum class StepResult { Ok, EpochFinished, NonFinite };
   // One optimiser step on the next batch. NonFinite: the loss or a gradient was NaN/Inf; the
@@ -28,6 +33,16 @@ class TrainingSession {
   EpochMetrics evaluate_epoch(const std::atomic<bool>* cancel);
 
   Checkpoint make_checkpoint() const;
+  // Adam's state in our own format (contract 2): moments in named_weights() order, from
+  // whichever path trains (LibTorch's Adam or the fused MLP step). Import replaces the
+  // optimiser (an empty state gives a fresh one).
+  AdamState export_adam_state() const;
+  void import_adam_state(const AdamState& adam);
+
+  // MLP models train with the hand-written step (core/train/fused_mlp.h) unless this is turned
+  // off (or VAE_FUSED_STEP=0 is set); the autograd path is the reference and trains the rest.
+  void use_fused_step(bool on);
+  bool fused_step_active() const { return fused_ != nullptr; }
   std::shared_ptr<const ModelState> freeze() const { return std::make_shared<const ModelState>(model_); }
 
   void set_beta(double beta) { train_.beta = beta; }
@@ -55,12 +70,19 @@ class TrainingSession {
   void init_common();
   void remember_good_state();
   void restore_good_state();
+  AdamState torch_adam_state() const;
+  StepResult fused_train_step(const torch::Tensor& x, const torch::Tensor& eps, std::int64_t count,
+                              std::chrono::steady_clock::time_point started);
+  // Counters, the per-step metrics and the KL-per-dimension average of a step that succeeded.
+  void record_step(std::int64_t count, double recon_sum, double kl_sum, const float* batch_kl_per_dim, double seconds);
 
   std::shared_ptr<const Dataset> data_;
   ModelConfig model_config_;
   TrainConfig train_;
   Vae model_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<FusedMlpStep> fused_;  // set when the MLP trains with the hand-written step
+  std::vector<float> fused_kl_per_dim_;
   at::Generator generator_;
   torch::Tensor train_images_;  // a view of the data set's pixels, no copy
   torch::Tensor order_;         // the shuffle of the current epoch
@@ -80,7 +102,7 @@ class TrainingSession {
   struct GoodState {
     std::int64_t step = -1;
     std::vector<torch::Tensor> weights;
-    std::string optimizer;
+    AdamState optimizer;
   } last_good_;
 };
 
