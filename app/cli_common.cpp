@@ -1,5 +1,7 @@
 #include "app/cli_common.h"
 
+#include <CLI/CLI.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,10 +70,64 @@ void ProgressLine::finish(const std::string& detail) {
 std::shared_ptr<const Dataset> load_data_with_message(const DataSpec& spec) {
   const double start = now_seconds();
   auto data = load_dataset(spec);
-  std::cerr << "data: " << data->name << ", " << data->train.count << " train / " << data->test.count << " test images of "
-            << data->channels << "x" << data->height << "x" << data->width << " (" << std::lround(1000 * (now_seconds() - start))
-            << " ms)\n";
+  std::cerr << "data: " << data->name << ", " << data->train.count << " train / " << data->test.count
+            << " test images of " << data->channels << "x" << data->height << "x" << data->width << " ("
+            << std::lround(1000 * (now_seconds() - start)) << " ms)\n";
   return data;
+}
+
+ModelConfig ModelDataOptions::model_config() const {
+  ModelConfig config;
+  config.kind = parse_model_kind(model);
+  config.hidden = hidden;
+  config.latent = latent;
+  config.likelihood = parse_likelihood(likelihood);
+  config.learn_variance = learn_variance;
+  config.gaussian_sigma = sigma;
+  return config;
+}
+
+TrainConfig ModelDataOptions::train_config() const {
+  TrainConfig config;
+  config.beta = beta;
+  config.learning_rate = lr;
+  config.batch_size = batch;
+  config.epochs = epochs;
+  config.seed = seed;
+  config.iw_samples = iw_samples;
+  config.iw_limit = iw_limit;
+  return config;
+}
+
+DataSpec ModelDataOptions::data_spec() const {
+  DataSpec spec = DataSpec::parse(data);
+  spec.image_size = image_size;
+  spec.rgb = rgb;
+  spec.test_fraction = test_fraction;
+  spec.seed = seed;
+  return spec;
+}
+
+void add_model_data_options(CLI::App& app, ModelDataOptions& o) {
+  app.add_option("--data", o.data, "fashion-mnist | idx:DIR | images:DIR | synthetic")->capture_default_str();
+  app.add_option("--model", o.model, "mlp | conv")->capture_default_str();
+  app.add_option("--hidden", o.hidden, "hidden layer widths (MLP), dense width (conv)")->capture_default_str();
+  app.add_option("--latent", o.latent, "latent dimensions, 1..256")->capture_default_str();
+  app.add_option("--likelihood", o.likelihood, "bernoulli | gaussian | cbernoulli")->capture_default_str();
+  app.add_flag("--learn-variance", o.learn_variance, "Gaussian: learn the noise level");
+  app.add_option("--sigma", o.sigma, "Gaussian: fixed (or initial) sigma")->capture_default_str();
+  app.add_option("--beta", o.beta, "weight of the KL term (0 = plain autoencoder)")->capture_default_str();
+  app.add_option("--epochs", o.epochs, "epochs in total (with --resume: the total to reach)")->capture_default_str();
+  app.add_option("--batch", o.batch, "batch size")->capture_default_str();
+  app.add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
+  app.add_option("--seed", o.seed, "random seed (weights, shuffling, noise)")->capture_default_str();
+  app.add_option("--iw-samples", o.iw_samples, "importance samples for log p(x) after each epoch (0 = off)")
+      ->capture_default_str();
+  app.add_option("--iw-limit", o.iw_limit, "... on this many test images")->capture_default_str();
+  app.add_option("--image-size", o.image_size, "images:DIR: resize to this square size")->capture_default_str();
+  app.add_flag("--rgb", o.rgb, "images:DIR: keep colour");
+  app.add_option("--test-fraction", o.test_fraction, "images:DIR: share of each class held out for testing")
+      ->capture_default_str();
 }
 
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data) {

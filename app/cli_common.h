@@ -4,10 +4,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
 #include "core/train/snapshot.h"
+
+namespace CLI {
+class App;
+}
 
 namespace vae::cli {
 
@@ -35,6 +40,37 @@ class ProgressLine {
   double last_draw_ = -1e9;
   std::size_t last_width_ = 0;
 };
+
+// The model, data and optimiser options, defined once for `train` and the window so both take
+// the same command line (--data, --model, --image-size, --rgb, --sigma, --iw-samples, ...).
+struct ModelDataOptions {
+  std::string data = "fashion-mnist";
+  std::string model = "mlp";
+  std::vector<int> hidden = {400};
+  int latent = 20;
+  std::string likelihood = "bernoulli";
+  bool learn_variance = false;
+  double sigma = 0.1;
+  double beta = 1;
+  int epochs = 10;
+  int batch = 128;
+  double lr = 1e-3;
+  unsigned long long seed = 1;
+  int iw_samples = 0;
+  int iw_limit = 1000;
+  int image_size = 28;
+  bool rgb = false;
+  double test_fraction = 0.1;
+
+  // The model as asked for; its image shape is the data's, set once the data is known.
+  // Throws ConfigError naming the option for an unknown model or likelihood.
+  ModelConfig model_config() const;
+  TrainConfig train_config() const;
+  // --data with the image-folder options and the seed (which picks an image folder's split).
+  DataSpec data_spec() const;
+};
+// Registers the options above on `app` (a command or an option group).
+void add_model_data_options(CLI::App& app, ModelDataOptions& options);
 
 struct LoadedModel {
   Checkpoint checkpoint;

@@ -16,24 +16,8 @@ namespace vae::cli {
 
 namespace {
 
-struct TrainOptions {
-  std::string data = "fashion-mnist";
-  std::string model = "mlp";
-  std::vector<int> hidden = {400};
-  int latent = 20;
-  std::string likelihood = "bernoulli";
-  bool learn_variance = false;
-  double sigma = 0.1;
-  double beta = 1;
-  int epochs = 10;
-  int batch = 128;
-  double lr = 1e-3;
-  unsigned long long seed = 1;
-  int iw_samples = 0;
-  int iw_limit = 1000;
-  int image_size = 28;
-  bool rgb = false;
-  double test_fraction = 0.1;
+// The shared model/data/optimiser options plus what only training has.
+struct TrainOptions : ModelDataOptions {
   std::string out;
   std::string resume;
   std::string samples;
@@ -70,24 +54,22 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     train = checkpoint->train_config;  // what was set explicitly below overrides it
   }
   auto given = [&](const char* name) { return sub.count(name) > 0; };
-  if (!checkpoint || given("--beta")) train.beta = o.beta;
-  if (!checkpoint || given("--lr")) train.learning_rate = o.lr;
-  if (!checkpoint || given("--batch")) train.batch_size = o.batch;
-  if (!checkpoint || given("--epochs")) train.epochs = o.epochs;
-  if (!checkpoint || given("--seed")) train.seed = o.seed;
-  if (!checkpoint || given("--iw-samples")) train.iw_samples = o.iw_samples;
-  if (!checkpoint || given("--iw-limit")) train.iw_limit = o.iw_limit;
+  const TrainConfig asked = o.train_config();
+  if (!checkpoint) train = asked;
+  if (given("--beta")) train.beta = asked.beta;
+  if (given("--lr")) train.learning_rate = asked.learning_rate;
+  if (given("--batch")) train.batch_size = asked.batch_size;
+  if (given("--epochs")) train.epochs = asked.epochs;
+  if (given("--seed")) train.seed = asked.seed;
+  if (given("--iw-samples")) train.iw_samples = asked.iw_samples;
+  if (given("--iw-limit")) train.iw_limit = asked.iw_limit;
   train.validate();
 
   DataSpec spec;
   if (checkpoint) {
     spec = data_spec_for(*checkpoint, given("--data") ? o.data : "");
   } else {
-    spec = DataSpec::parse(o.data);
-    spec.image_size = o.image_size;
-    spec.rgb = o.rgb;
-    spec.test_fraction = o.test_fraction;
-    spec.seed = train.seed;
+    spec = o.data_spec();
   }
   const auto data = load_data_with_message(spec);
 
@@ -96,21 +78,15 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     trainer = std::make_unique<Trainer>(data, *checkpoint, train);
     std::cerr << "resuming " << o.resume << " at epoch " << checkpoint->epoch << ", step " << checkpoint->step << "\n";
   } else {
-    ModelConfig model;
-    model.kind = parse_model_kind(o.model);
+    ModelConfig model = o.model_config();
     model.channels = data->channels;
     model.height = data->height;
     model.width = data->width;
-    model.hidden = o.hidden;
-    model.latent = o.latent;
-    model.likelihood = parse_likelihood(o.likelihood);
-    model.learn_variance = o.learn_variance;
-    model.gaussian_sigma = o.sigma;
     trainer = std::make_unique<Trainer>(data, model, train);
   }
   const auto first = trainer->snapshot();
-  std::cerr << "model: " << first->model_config.describe() << "; beta " << train.beta << ", Adam lr " << train.learning_rate
-            << ", batch " << train.batch_size << ", " << train.epochs << " epochs\n";
+  std::cerr << "model: " << first->model_config.describe() << "; beta " << train.beta << ", Adam lr "
+            << train.learning_rate << ", batch " << train.batch_size << ", " << train.epochs << " epochs\n";
   if (!first->message.empty()) std::cerr << "note: " << first->message << "\n";
 
   ProgressLine progress("train");
@@ -120,16 +96,17 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     for (; epochs_reported < s.history.epochs.size(); ++epochs_reported) {
       const auto& e = s.history.epochs[epochs_reported];
       char line[256];
-      std::snprintf(line, sizeof line, "epoch %d/%d: train -ELBO %.2f, test -ELBO %.2f (recon %.2f, KL %.2f), %d active units",
-                    e.epoch, s.train_config.epochs, e.train_neg_elbo, e.test_neg_elbo, e.test_recon, e.test_kl,
-                    e.active_units);
+      std::snprintf(line, sizeof line,
+                    "epoch %d/%d: train -ELBO %.2f, test -ELBO %.2f (recon %.2f, KL %.2f), %d active units", e.epoch,
+                    s.train_config.epochs, e.train_neg_elbo, e.test_neg_elbo, e.test_recon, e.test_kl, e.active_units);
       std::string text = line;
       if (e.iw_samples > 0) text += ", NLL(IS k=" + std::to_string(e.iw_samples) + ") " + std::to_string(e.test_nll_is);
       progress.note(text);
     }
     if (s.message_id != messages_seen) {
       messages_seen = s.message_id;
-      if (s.message_is_error || s.message.rfind("saved", 0) != 0) progress.note((s.message_is_error ? "error: " : "") + s.message);
+      if (s.message_is_error || s.message.rfind("saved", 0) != 0)
+        progress.note((s.message_is_error ? "error: " : "") + s.message);
     }
     if (s.state == TrainerState::Running && !s.history.steps.empty()) {
       const auto& last = s.history.steps.back();
@@ -190,30 +167,13 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
 Runner add_train_command(CLI::App& app) {
   auto options = std::make_shared<TrainOptions>();
   auto* sub = app.add_subcommand("train", "Train a VAE (or continue a checkpoint with --resume)");
-  sub->add_option("--data", options->data, "fashion-mnist | idx:DIR | images:DIR | synthetic")->capture_default_str();
-  sub->add_option("--model", options->model, "mlp | conv")->capture_default_str();
-  sub->add_option("--hidden", options->hidden, "hidden layer widths (MLP), dense width (conv)")->capture_default_str();
-  sub->add_option("--latent", options->latent, "latent dimensions, 1..256")->capture_default_str();
-  sub->add_option("--likelihood", options->likelihood, "bernoulli | gaussian | cbernoulli")->capture_default_str();
-  sub->add_flag("--learn-variance", options->learn_variance, "Gaussian: learn the noise level");
-  sub->add_option("--sigma", options->sigma, "Gaussian: fixed (or initial) sigma")->capture_default_str();
-  sub->add_option("--beta", options->beta, "weight of the KL term (0 = plain autoencoder)")->capture_default_str();
-  sub->add_option("--epochs", options->epochs, "epochs in total (with --resume: the total to reach)")->capture_default_str();
-  sub->add_option("--batch", options->batch, "batch size")->capture_default_str();
-  sub->add_option("--lr", options->lr, "Adam learning rate")->capture_default_str();
-  sub->add_option("--seed", options->seed, "random seed (weights, shuffling, noise)")->capture_default_str();
-  sub->add_option("--iw-samples", options->iw_samples, "importance samples for log p(x) after each epoch (0 = off)")
-      ->capture_default_str();
-  sub->add_option("--iw-limit", options->iw_limit, "... on this many test images")->capture_default_str();
-  sub->add_option("--image-size", options->image_size, "images:DIR: resize to this square size")->capture_default_str();
-  sub->add_flag("--rgb", options->rgb, "images:DIR: keep colour");
-  sub->add_option("--test-fraction", options->test_fraction, "images:DIR: share of each class held out for testing")
-      ->capture_default_str();
+  add_model_data_options(*sub, *options);
   sub->add_option("--out", options->out, "checkpoint to write (after every epoch, atomically)");
   sub->add_option("--resume", options->resume, "checkpoint to continue from");
   sub->add_option("--samples", options->samples, "write a PNG grid of 64 samples at the end");
   sub->add_flag("--json", options->json, "print the final metrics as one JSON object on stdout");
-  sub->add_option("--torch-threads", options->torch_threads, "torch intra-op threads (default: the measured 2 headless)");
+  sub->add_option("--torch-threads", options->torch_threads,
+                  "torch intra-op threads (default: the measured 2 headless)");
   return [options, sub] { return guarded("train", [&] { return run_train(*options, *sub); }); };
 }
 

@@ -25,27 +25,18 @@ int main(int argc, char** argv) {
 
 #ifdef VAE_WITH_GUI
   vae::gui::GuiOptions gui;
-  app.add_option("--data", gui.data_spec, "window: data set, fashion-mnist | idx:DIR | images:DIR | synthetic")
-      ->capture_default_str();
+  // The model, data and optimiser: the same options, from the same definition, as `train`.
+  vae::cli::ModelDataOptions window_model;
+  vae::cli::add_model_data_options(*app.add_option_group("Window: model, data and optimiser"), window_model);
   app.add_option("--load", gui.load_path, "window: open a checkpoint instead of training");
-  app.add_option("--screenshot", gui.screenshot_path, "window: render --frames frames, save a PNG, exit");
-  app.add_option("--frames", gui.frames, "window: frames to render before --screenshot");
-  app.add_option("--layout-json", gui.layout_json_path, "window: write the panels' rectangles as JSON");
   app.add_option("--width", gui.width, "window width")->capture_default_str();
   app.add_option("--height", gui.height, "window height")->capture_default_str();
   app.add_flag("!--no-train", gui.autostart, "window: do not start training at launch");
-  app.add_option("--drop", gui.drop_paths, "window: open files after the first frame as if dropped on it");
-  // The model and optimiser the window starts with (the reference model by default).
-  std::string model_kind = "mlp", likelihood = "bernoulli";
-  app.add_option("--model", model_kind, "window: mlp | conv")->capture_default_str();
-  app.add_option("--hidden", gui.model.hidden, "window: hidden layer widths")->capture_default_str();
-  app.add_option("--latent", gui.model.latent, "window: latent dimensions")->capture_default_str();
-  app.add_option("--likelihood", likelihood, "window: bernoulli | gaussian | cbernoulli")->capture_default_str();
-  app.add_option("--beta", gui.train.beta, "window: KL weight")->capture_default_str();
-  app.add_option("--lr", gui.train.learning_rate, "window: Adam learning rate")->capture_default_str();
-  app.add_option("--batch", gui.train.batch_size, "window: batch size")->capture_default_str();
-  app.add_option("--epochs", gui.train.epochs, "window: epochs to train")->capture_default_str();
-  app.add_option("--seed", gui.train.seed, "window: random seed")->capture_default_str();
+  auto* hooks = app.add_option_group("Window: test and measurement hooks");
+  hooks->add_option("--screenshot", gui.screenshot_path, "render --frames frames, save a PNG, exit");
+  hooks->add_option("--frames", gui.frames, "frames to render before --screenshot");
+  hooks->add_option("--layout-json", gui.layout_json_path, "write the panels' rectangles as JSON");
+  hooks->add_option("--drop", gui.drop_paths, "open files after the first frame as if dropped on the window");
 #endif
 
   try {
@@ -61,15 +52,16 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("export")) return exporter();
 #ifdef VAE_WITH_GUI
   const int invalid = vae::cli::guarded("window", [&] {
-    gui.model.kind = vae::parse_model_kind(model_kind);
-    gui.model.likelihood = vae::parse_likelihood(likelihood);
+    gui.model = window_model.model_config();
+    gui.train = window_model.train_config();
+    gui.data = window_model.data_spec();
     gui.model.validate();
     gui.train.validate();
     return 0;
   });
   if (invalid != 0) return invalid;
   // With --load, the checkpoint's own training data unless --data says otherwise.
-  if (!gui.load_path.empty() && app.count("--data") == 0) gui.data_spec.clear();
+  if (!gui.load_path.empty() && app.count("--data") > 0) gui.load_data_override = window_model.data;
   return vae::gui::run(gui);
 #else
   std::cerr << "this build has no window (VAE_BUILD_GUI=OFF): use train, eval, sample or export\n";

@@ -6,12 +6,8 @@
 set -euo pipefail
 bin=$(realpath "${1:-build/vae-explorer}")
 seconds=${2:-40}
-tmp=$(mktemp -d)
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> "$tmp/display" 2> /dev/null &
-xvfb=$!
-trap 'kill $xvfb 2> /dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
-display=":$(cat "$tmp/display")"
+# shellcheck source=bench/xvfb.sh
+source "$(dirname "$0")/xvfb.sh"
 run() {  # label, then environment assignments
   local label=$1; shift
   env DISPLAY="$display" VAE_EXPLORER_CONFIG_DIR="$tmp/config" VAE_EXPLORER_FRAME_STATS="$tmp/stats.json" "$@" \

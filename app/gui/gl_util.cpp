@@ -68,19 +68,6 @@ std::uint64_t g_generation = 0;
 
 std::uint64_t gpu_generation() { return g_generation; }
 
-std::vector<std::uint8_t> to_rgba8(const Image& image) {
-  const std::size_t plane = std::size_t(image.width) * image.height;
-  std::vector<std::uint8_t> out(plane * 4, 255);
-  auto byte = [](float v) { return std::uint8_t(std::lround(std::clamp(v, 0.f, 1.f) * 255.f)); };
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < 3; ++c) {
-      const int source = image.channels >= 3 ? c : 0;
-      out[i * 4 + c] = byte(image.pixels[source * plane + i]);
-    }
-  }
-  return out;
-}
-
 Texture::~Texture() {
   if (id_) glDeleteTextures(1, &id_);
 }
@@ -98,7 +85,9 @@ void Texture::upload_rgba(const std::uint8_t* rgba, int width, int height) {
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
   if (width != width_ || height != height_) {
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    // Enlarged: nearest, crisp pixels. Shrunk (a big grid in a small panel): linear, so thin
+    // strokes do not vanish between sampled pixels.
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/logic/rgba.h"
 #include "core/image.h"
 #include "imgui.h"
 
@@ -15,9 +16,6 @@ namespace vae::gui {
 // Increases whenever GPU-side content changes behind ImGui's back (texture uploads, scatter points
 // or view), so the frame loop can tell an unchanged frame from its draw data plus this number.
 std::uint64_t gpu_generation();
-
-// Converts CHW floats in [0, 1] to interleaved RGBA8; 1-channel images become gray.
-std::vector<std::uint8_t> to_rgba8(const Image& image);
 
 // A texture that follows an engine image. Nearest filtering keeps 28x28 pixels crisp when enlarged.
 class Texture {

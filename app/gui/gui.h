@@ -3,24 +3,28 @@
 #include <string>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/model/config.h"
 
 namespace vae::gui {
 
 struct GuiOptions {
-  std::string data_spec = "fashion-mnist";  // as the CLI's --data
-  std::string load_path;                    // --load FILE: open a checkpoint, do not train
-  std::string screenshot_path;              // --screenshot FILE: render `frames` frames, save, exit 0
-  int frames = 0;                           // --frames N
-  std::string layout_json_path;             // --layout-json FILE
+  DataSpec data;                   // --data with --image-size, --rgb, --test-fraction, --seed
+  std::string load_path;           // --load FILE: open a checkpoint, do not train
+  std::string load_data_override;  // --data as given together with --load (else the checkpoint's data)
   int width = 1280;
   int height = 800;
-  bool autostart = true;                    // start training at launch when nothing is loaded
+  bool autostart = true;  // start training at launch when nothing is loaded
+  ModelConfig model;      // the reference model by default
+  TrainConfig train;
+
+  // Test and measurement hooks (see diagnostics.h); all off by default.
+  std::string screenshot_path;   // --screenshot FILE: render `frames` frames, save, exit 0
+  int frames = 0;                // --frames N
+  std::string layout_json_path;  // --layout-json FILE
   // --drop FILE (repeatable): handled after the first frame exactly like a file dropped on the
   // window; lets tests exercise drag-and-drop, which xdotool cannot perform.
   std::vector<std::string> drop_paths;
-  ModelConfig model;                        // the reference model by default
-  TrainConfig train;
 };
 
 // Returns the process exit code. Never throws.

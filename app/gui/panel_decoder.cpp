@@ -1,124 +1,184 @@
-// Decoder: the image of the current z, decoded on the UI thread in the same frame as any change,
-// and one slider per latent dimension labelled with its KL so dead dimensions stand out.
+// Decoder: the image of the current z and one slider per latent dimension labelled with its KL,
+// so dead dimensions stand out. The image follows z in the same frame when decoding one image is
+// cheap (the MLP: well under a millisecond); for expensive models it is decoded on a worker of
+// its own, at most a frame behind, so dragging stays at the frame rate.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
 
-#include "app/gui/panels.h"
+#include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
+#include "app/gui/gl_util.h"
+#include "app/gui/logic/decode_worker.h"
+#include "app/gui/logic/hash.h"
+#include "app/gui/panel.h"
+#include "app/gui/session.h"
+#include "app/gui/widgets.h"
 #include "imgui.h"
 
 namespace vae::gui {
 
 namespace {
-
 // Below this average KL (nats) a dimension carries next to no information: posterior collapse.
 constexpr float kDeadKl = 0.01f;
+// Decodes of one image that took longer than this go to the worker from then on.
+constexpr double kSameFrameBudget = 0.004;
+}  // namespace
 
-void refresh_image(AppState& app) {
-  DecoderPanelState& s = app.decoder;
-  if (!app.inference || app.z.empty()) return;
-  const std::uint64_t key = hash_mix(app.model_serial, app.z_serial);
-  if (key == s.key) return;
-  s.key = key;
-  try {
-    s.texture.upload(app.inference->decode_one(app.z));
-  } catch (const std::exception& e) {
-    report(app, std::string("Decoding failed: ") + e.what(), true);
+class DecoderPanel : public Panel {
+ public:
+  explicit DecoderPanel(PanelContext& context)
+      : ctx_(context), explorer_(context.explorer), slot_(context.cursor_worker.add_slot()) {}
+  void draw() override;
+
+ private:
+  void refresh_image();
+  const std::vector<float>& kl_per_dim();
+  void buttons();
+
+  PanelContext& ctx_;
+  Explorer& explorer_;
+  int slot_;
+  Texture texture_;
+  std::uint64_t key_ = 0;      // (model, z) last asked for
+  double decode_seconds_ = 0;  // how long the last decode of one image took
+  int encode_index_ = 0;
+  Texture pick_texture_;
+  int pick_texture_index_ = -1;
+  std::mt19937_64 rng_{12345};
+  std::vector<float> test_kl_;  // per-dimension KL over the encoded test set
+  std::uint64_t test_kl_serial_ = ~0ull;
+  std::string last_error_;
+};
+
+void DecoderPanel::refresh_image() {
+  DecodeWorker& worker = ctx_.cursor_worker;
+  if (auto done = worker.take(slot_)) {
+    decode_seconds_ = done->seconds;
+    if (done->error.empty()) {
+      texture_.upload_rgba(done->rgba.data(), done->image.width, done->image.height);
+      last_error_.clear();
+    } else if (done->error != last_error_) {
+      ctx_.messages.report("Decoding failed: " + done->error, true);
+      last_error_ = done->error;
+    }
+  }
+  const auto& inference = explorer_.inference();
+  if (!inference || explorer_.z().empty()) return;
+  const std::uint64_t key = hash_mix(explorer_.model_serial(), explorer_.z_serial());
+  if (key == key_) return;
+  key_ = key;
+  if (decode_seconds_ <= kSameFrameBudget) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      texture_.upload(inference->decode_one(explorer_.z()));
+      last_error_.clear();
+    } catch (const std::exception& e) {
+      if (e.what() != last_error_) ctx_.messages.report(std::string("Decoding failed: ") + e.what(), true);
+      last_error_ = e.what();
+    }
+    decode_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  } else {
+    worker.submit(slot_, key, [inference, z = explorer_.z()](const CancelToken&) { return inference->decode_one(z); });
   }
 }
 
 // The trainer's running average over recent batches; before any training step (a checkpoint just
 // opened) it is all zeros, and the average over the encoded test set says more.
-const std::vector<float>& kl_per_dim(AppState& app, const Snapshot& snap) {
-  DecoderPanelState& s = app.decoder;
+const std::vector<float>& DecoderPanel::kl_per_dim() {
+  const Snapshot& snap = ctx_.session.snapshot();
+  const auto& encoded = explorer_.encoded();
   const bool live = std::any_of(snap.kl_per_dim.begin(), snap.kl_per_dim.end(), [](float v) { return v > 0; });
-  if (live || !app.encoded || app.encoded->codes.dims != int(app.z.size())) return snap.kl_per_dim;
-  if (s.test_kl_serial != app.encoded_serial) {
-    const LatentCodes& c = app.encoded->codes;
-    s.test_kl.assign(std::size_t(c.dims), 0.f);
+  if (live || !encoded || encoded->codes.dims != int(explorer_.z().size())) return snap.kl_per_dim;
+  if (test_kl_serial_ != explorer_.encoded_serial()) {
+    const LatentCodes& c = encoded->codes;
+    test_kl_.assign(std::size_t(c.dims), 0.f);
     for (std::size_t i = 0; i < c.count; ++i) {
       for (int d = 0; d < c.dims; ++d) {
         // KL(N(mu, sigma^2) || N(0, 1)) = (mu^2 + sigma^2 - 1 - log sigma^2) / 2
-        const float mu = c.mu[i * c.dims + d], lv = c.logvar[i * c.dims + d];
-        s.test_kl[std::size_t(d)] += 0.5f * (mu * mu + std::exp(lv) - 1.f - lv);
+        const float mu = c.mu[i * std::size_t(c.dims) + std::size_t(d)];
+        const float lv = c.logvar[i * std::size_t(c.dims) + std::size_t(d)];
+        test_kl_[std::size_t(d)] += 0.5f * (mu * mu + std::exp(lv) - 1.f - lv);
       }
     }
-    for (float& v : s.test_kl) v /= float(std::max<std::size_t>(1, c.count));
-    s.test_kl_serial = app.encoded_serial;
+    for (float& v : test_kl_) v /= float(std::max<std::size_t>(1, c.count));
+    test_kl_serial_ = explorer_.encoded_serial();
   }
-  return s.test_kl;
+  return test_kl_;
 }
 
-void buttons(AppState& app) {
-  DecoderPanelState& s = app.decoder;
-  const std::size_t dims = app.z.size();
-  if (ImGui::Button("Reset")) set_z(app, std::vector<float>(dims, 0.f));
+void DecoderPanel::buttons() {
+  const std::size_t dims = explorer_.z().size();
+  Toolbar bar;
+  if (ImGui::Button("Reset")) explorer_.set_z(std::vector<float>(dims, 0.f));
   tip("Set z to the origin, the mode of the prior N(0, I).");
-  ImGui::SameLine();
+  bar.next(Toolbar::button("Random z"));
   if (ImGui::Button("Random z")) {
     std::normal_distribution<float> normal(0.f, 1.f);
     std::vector<float> z(dims);
-    for (float& v : z) v = normal(s.rng);
-    set_z(app, z);
+    for (float& v : z) v = normal(rng_);
+    explorer_.set_z(z);
   }
   tip("Draw z ~ N(0, I): what the generative model produces on its own.");
 
-  const int count = app.data ? int(app.data->test.count) : 0;
-  ImGui::SetNextItemWidth(90);
-  ImGui::InputInt("##encidx", &s.encode_index);
-  s.encode_index = std::clamp(s.encode_index, 0, std::max(0, count - 1));
+  const auto& data = ctx_.session.data();
+  const int count = data ? int(data->test.count) : 0;
+  const float unit = ImGui::GetFontSize();
+  ImGui::SetNextItemWidth(6.5f * unit);
+  ImGui::InputInt("##encidx", &encode_index_);
+  encode_index_ = std::clamp(encode_index_, 0, std::max(0, count - 1));
   tip("Index of a test image to encode.");
-  ImGui::SameLine();
-  ImGui::BeginDisabled(!app.inference || count == 0);
+  bar.next(Toolbar::button("Encode"));
+  ImGui::BeginDisabled(!explorer_.inference() || count == 0);
   if (ImGui::Button("Encode")) {
     try {
-      const LatentCodes codes = app.inference->encode(app.data->test_image(std::size_t(s.encode_index)), 1);
-      set_z(app, codes.mu);
+      const LatentCodes codes = explorer_.inference()->encode(data->test_image(std::size_t(encode_index_)), 1);
+      explorer_.set_z(codes.mu);
     } catch (const std::exception& e) {
-      report(app, std::string("Encoding failed: ") + e.what(), true);
+      ctx_.messages.report(std::string("Encoding failed: ") + e.what(), true);
     }
   }
   ImGui::EndDisabled();
   tip("Encode the chosen test image; its posterior mean becomes z.");
   if (count > 0) {
-    if (s.pick_texture_index != s.encode_index) {
-      s.pick_texture.upload(app.data->test_picture(std::size_t(s.encode_index)));
-      s.pick_texture_index = s.encode_index;
+    if (pick_texture_index_ != encode_index_) {
+      pick_texture_.upload(data->test_picture(std::size_t(encode_index_)));
+      pick_texture_index_ = encode_index_;
     }
-    ImGui::SameLine();
-    ImGui::Image(s.pick_texture.imgui_id(), ImVec2(ImGui::GetFrameHeight(), ImGui::GetFrameHeight()));
+    bar.next(ImGui::GetFrameHeight());
+    ImGui::Image(pick_texture_.imgui_id(), ImVec2(ImGui::GetFrameHeight(), ImGui::GetFrameHeight()));
     tip("The test image that \"Encode\" uses.");
   }
 }
 
-}  // namespace
-
-void draw_decoder_panel(AppState& app, const Snapshot& snap) {
-  DecoderPanelState& s = app.decoder;
-  refresh_image(app);
+void DecoderPanel::draw() {
+  refresh_image();
   const float avail = ImGui::GetContentRegionAvail().x;
-  const float side = std::clamp(avail, 64.f, 200.f);
+  // As wide as the panel, but leaving at least half of its height to the sliders.
+  const float side = std::max(32.f, std::min(avail, 0.45f * ImGui::GetContentRegionAvail().y));
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  if (s.texture.valid()) {
-    const float aspect = float(s.texture.height()) / float(std::max(1, s.texture.width()));
-    ImGui::SetCursorScreenPos(ImVec2(origin.x + (avail - side) / 2, origin.y));
-    ImGui::Image(s.texture.imgui_id(), ImVec2(side, side * aspect));
+  if (texture_.valid()) {
+    const float aspect = float(texture_.height()) / float(std::max(1, texture_.width()));
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + std::floor((avail - side) / 2), origin.y));
+    ImGui::Image(texture_.imgui_id(), ImVec2(side, side * aspect));
   } else {
     ImGui::Dummy(ImVec2(side, side));
-    const char* text = "no model yet";
-    ImGui::GetWindowDrawList()->AddText(ImVec2(origin.x + 8, origin.y + side / 2), IM_COL32(200, 200, 200, 255), text);
+    ImGui::GetWindowDrawList()->AddText(ImVec2(origin.x + 8, origin.y + side / 2), IM_COL32(200, 200, 200, 255),
+                                        "no model yet");
   }
-  hot_spot(app, "Decoder.Image");
+  hot_spot(ctx_.diagnostics, "Decoder.Image");
   tip("The mean of p(x|z) for the current z (the yellow cursor in Latent space).");
-  buttons(app);
+  buttons();
 
   ImGui::Separator();
-  const int dims = int(app.z.size());
-  const auto& kl = kl_per_dim(app, snap);
+  const int dims = int(explorer_.z().size());
+  const auto& kl = kl_per_dim();
   ImGui::BeginChild("sliders", ImVec2(0, 0), false);
-  std::vector<float> z = app.z;
+  std::vector<float> z = explorer_.z();
   bool changed = false;
+  const float label_width = ImGui::CalcTextSize("z00 KL 00.00").x + ImGui::GetStyle().ItemSpacing.x;
   for (int d = 0; d < dims; ++d) {
     const bool known = std::size_t(d) < kl.size();
     const bool dead = known && kl[std::size_t(d)] < kDeadKl;
@@ -132,7 +192,8 @@ void draw_decoder_panel(AppState& app, const Snapshot& snap) {
     if (dead) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.5f, 0.5f, 0.5f, 1));
     ImGui::TextUnformatted(label);
     if (dead) ImGui::PopStyleColor();
-    ImGui::SameLine(ImGui::CalcTextSize("z00 KL 00.00").x + 12);
+    // Beside the label when there is room for a usable slider, below it otherwise.
+    if (ImGui::GetContentRegionAvail().x > label_width + 4 * ImGui::GetFontSize()) ImGui::SameLine(label_width);
     ImGui::SetNextItemWidth(-1);
     // Three standard deviations of the prior either way: where nearly all of its mass lies.
     changed |= ImGui::SliderFloat("##z", &z[std::size_t(d)], -3.f, 3.f, "%.2f");
@@ -144,7 +205,10 @@ void draw_decoder_panel(AppState& app, const Snapshot& snap) {
     ImGui::PopID();
   }
   ImGui::EndChild();
-  if (changed) set_z(app, z);
+  if (changed) explorer_.set_z(z);
 }
+
+VAE_REGISTER_PANEL(DecoderPanel,
+                   {"Decoder", "Decoder (cursor image)", "Ctrl+4", {2, 0, 0.39f, 0.52f, 0.4f, 140.f, 220.f}, 40});
 
 }  // namespace vae::gui

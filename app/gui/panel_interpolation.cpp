@@ -1,85 +1,118 @@
 // Interpolation: decodes K points on the path between two latent codes, each either the cursor
-// or the posterior mean of a test image; linear or spherical.
+// or the posterior mean of a test image; linear or spherical. Decoded in the background.
 #include <algorithm>
 
-#include "app/gui/panels.h"
+#include "app/gui/cached_grid.h"
+#include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
+#include "app/gui/logic/hash.h"
+#include "app/gui/panel.h"
+#include "app/gui/session.h"
+#include "app/gui/widgets.h"
 #include "core/io/export.h"
 #include "imgui.h"
 
 namespace vae::gui {
 
-namespace {
+class InterpolationPanel : public Panel {
+ public:
+  explicit InterpolationPanel(PanelContext& context)
+      : ctx_(context), grid_(context.grid_worker, context.messages, "Interpolation") {}
+  void draw() override;
 
-std::vector<float> endpoint(AppState& app, int which) {
-  const InterpolationPanelState& s = app.interpolation;
-  if (s.source[which] == 0 || !app.data || app.data->test.count == 0) return app.z;
-  const std::size_t index = std::min<std::size_t>(std::size_t(std::max(0, s.index[which])), app.data->test.count - 1);
-  return app.inference->encode(app.data->test_image(index), 1).mu;
-}
+ private:
+  void refresh();
+  void endpoint_controls(Toolbar& bar, int which);
 
-void refresh(AppState& app) {
-  InterpolationPanelState& s = app.interpolation;
-  if (!app.inference || app.z.empty()) return;
-  std::uint64_t key = hash_mix(app.display_serial, std::uint64_t(s.steps) * 2 + (s.spherical ? 1 : 0));
+  PanelContext& ctx_;
+  CachedGrid grid_;
+  int source_[2] = {1, 0};  // 0: cursor, 1: test image
+  int index_[2] = {0, 1};
+  int steps_ = 8;
+  bool spherical_ = false;
+};
+
+void InterpolationPanel::refresh() {
+  grid_.poll();
+  const Explorer& explorer = ctx_.explorer;
+  const auto& inference = explorer.inference();
+  const auto& data = ctx_.session.data();
+  if (!inference || explorer.z().empty()) return;
+  std::uint64_t key = hash_mix(explorer.display_serial(), std::uint64_t(steps_) * 2 + (spherical_ ? 1 : 0));
   for (int k = 0; k < 2; ++k) {
-    key = hash_mix(key, std::uint64_t(s.source[k]) * 1000003 + std::uint64_t(s.index[k]));
-    if (s.source[k] == 0) key = hash_mix(key, app.z_serial);
+    key = hash_mix(key, std::uint64_t(source_[k]) * 1000003 + std::uint64_t(index_[k]));
+    if (source_[k] == 0) key = hash_mix(key, explorer.z_serial());
   }
-  if (key == s.key || !take_heavy_work_slot(app)) return;
-  s.key = key;
-  try {
-    const auto a = endpoint(app, 0), b = endpoint(app, 1);
-    const auto path = interpolate(a, b, s.steps, s.spherical);
-    const auto images = app.inference->decode(path, path.size() / a.size());
-    if (images.empty()) return;
-    s.grid = make_grid(images, int(images.size()), 1, 1.0f);
-    s.texture.upload(s.grid);
-  } catch (const std::exception& e) {
-    report(app, std::string("Interpolation failed: ") + e.what(), true);
+  key = hash_mix(key, ctx_.session.data_serial());
+  if (!grid_.wanted(key)) return;
+  // An end point is the cursor, or the test image to encode on the worker (-1: the cursor).
+  long image[2];
+  for (int k = 0; k < 2; ++k) {
+    const bool test = source_[k] == 1 && data && data->test.count > 0;
+    image[k] = test ? long(std::min<std::size_t>(std::size_t(std::max(0, index_[k])), data->test.count - 1)) : -1;
   }
+  const int steps = steps_;
+  const bool spherical = spherical_;
+  grid_.request(key, [inference, data, z = explorer.z(), a = image[0], b = image[1], steps,
+                      spherical](const CancelToken& cancel) {
+    auto endpoint = [&](long index) {
+      return index < 0 ? z : inference->encode(data->test_image(std::size_t(index)), 1).mu;
+    };
+    const auto from = endpoint(a), to = endpoint(b);
+    cancel.check();
+    const auto path = interpolate(from, to, steps, spherical);
+    const std::size_t count = path.size() / from.size();
+    const auto images = decode_cancellable(*inference, path, count, cancel);
+    return make_grid(images, int(images.size()), 1, 1.0f);
+  });
 }
 
-void endpoint_controls(AppState& app, int which) {
-  InterpolationPanelState& s = app.interpolation;
-  const int count = app.data ? int(app.data->test.count) : 1;
+void InterpolationPanel::endpoint_controls(Toolbar& bar, int which) {
+  const auto& data = ctx_.session.data();
+  const int count = data ? int(data->test.count) : 1;
+  const float unit = ImGui::GetFontSize();
   ImGui::PushID(which);
-  ImGui::TextUnformatted(which == 0 ? "from" : "to");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(100);
-  ImGui::Combo("##src", &s.source[which], "cursor z\0test image\0");
+  const char* label = which == 0 ? "from" : "to";
+  if (which > 0) bar.next(ImGui::CalcTextSize(label).x);
+  ImGui::TextUnformatted(label);
+  bar.next(7.5f * unit);
+  ImGui::SetNextItemWidth(7.5f * unit);
+  ImGui::Combo("##src", &source_[which], "cursor z\0test image\0");
   tip("An end point: the current cursor z, or the posterior mean of a test image.");
-  if (s.source[which] == 1) {
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(85);
-    ImGui::InputInt("##idx", &s.index[which]);
-    s.index[which] = std::clamp(s.index[which], 0, std::max(0, count - 1));
+  if (source_[which] == 1) {
+    bar.next(6.f * unit);
+    ImGui::SetNextItemWidth(6.f * unit);
+    ImGui::InputInt("##idx", &index_[which]);
+    index_[which] = std::clamp(index_[which], 0, std::max(0, count - 1));
     tip("Index of the test image.");
   }
   ImGui::PopID();
 }
 
-}  // namespace
-
-void draw_interpolation_panel(AppState& app, const Snapshot&) {
-  InterpolationPanelState& s = app.interpolation;
-  endpoint_controls(app, 0);
-  ImGui::SameLine(0, 16);
-  endpoint_controls(app, 1);
-  ImGui::SetNextItemWidth(90);
-  ImGui::SliderInt("steps", &s.steps, 2, 24);
+void InterpolationPanel::draw() {
+  Toolbar bar;
+  endpoint_controls(bar, 0);
+  endpoint_controls(bar, 1);
+  const float unit = ImGui::GetFontSize();
+  bar.next(Toolbar::labelled(6.f * unit, "steps"));
+  ImGui::SetNextItemWidth(6.f * unit);
+  ImGui::SliderInt("steps", &steps_, 2, 24);
   tip("Number of images along the path, end points included.");
-  ImGui::SameLine();
-  ImGui::Checkbox("spherical", &s.spherical);
+  bar.next(Toolbar::checkbox("spherical"));
+  ImGui::Checkbox("spherical", &spherical_);
   tip("Spherical interpolation (slerp) keeps the norm typical of N(0, I) samples instead of cutting through the "
       "low-density centre of the prior.");
-  ImGui::SameLine();
-  if (ImGui::Button("Export PNG##interp")) export_png(app, s.grid, "interpolation.png");
-  hot_spot(app, "Interpolation.Export");
+  bar.next(Toolbar::button("Export PNG"));
+  if (ImGui::Button("Export PNG##interp")) export_png(ctx_.session, ctx_.messages, grid_.image(), "interpolation.png");
+  hot_spot(ctx_.diagnostics, "Interpolation.Export");
   tip("Write the row as interpolation.png in the export folder.");
-  refresh(app);
-  draw_fitted_image(s.texture);
-  hot_spot(app, "Interpolation.Row");
+  refresh();
+  grid_.draw();
+  hot_spot(ctx_.diagnostics, "Interpolation.Row");
   tip("Decoded path from the first end point (left) to the second (right).");
 }
+
+VAE_REGISTER_PANEL(InterpolationPanel,
+                   {"Interpolation", "Interpolation", "Ctrl+6", {2, 1, 0.39f, 0.2f, 1.f, 150.f, 110.f}, 60});
 
 }  // namespace vae::gui

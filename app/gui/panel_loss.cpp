@@ -4,8 +4,12 @@
 #include <cmath>
 #include <limits>
 
-#include "app/gui/panels.h"
+#include "app/gui/diagnostics.h"
+#include "app/gui/logic/smoothing.h"
+#include "app/gui/panel.h"
 #include "app/gui/plot_util.h"
+#include "app/gui/session.h"
+#include "app/gui/widgets.h"
 #include "imgui.h"
 
 namespace vae::gui {
@@ -18,26 +22,6 @@ const ImU32 kTestColor = IM_COL32(240, 80, 80, 255);
 const ImU32 kNllColor = IM_COL32(200, 120, 255, 255);
 
 float series_value(const StepMetrics& m, int series) { return series == 0 ? m.neg_elbo : series == 1 ? m.recon : m.kl; }
-
-// Debiased exponential moving average (as TensorBoard draws it), extended only over new steps.
-void update_smoothing(LossPanelState& s, const std::vector<StepMetrics>& steps, const void* trainer) {
-  if (s.smoothed_with != s.smoothing || s.smoothed_trainer != trainer || steps.size() < s.smoothed_count) {
-    for (auto& v : s.smooth) v.clear();
-    for (double& e : s.ema) e = 0;
-    s.smoothed_count = 0;
-    s.smoothed_with = s.smoothing;
-    s.smoothed_trainer = trainer;
-  }
-  const double a = s.smoothing;
-  for (std::size_t i = s.smoothed_count; i < steps.size(); ++i) {
-    const double debias = 1.0 - std::pow(a, double(i + 1));
-    for (int k = 0; k < 3; ++k) {
-      s.ema[k] = a * s.ema[k] + (1 - a) * series_value(steps[i], k);
-      s.smooth[k].push_back(float(debias > 0 ? s.ema[k] / debias : series_value(steps[i], k)));
-    }
-  }
-  s.smoothed_count = steps.size();
-}
 
 double axis_value(double v, bool log_y) {
   if (!log_y) return v;
@@ -75,21 +59,56 @@ void draw_series(ImDrawList* list, const PlotFrame& f, const std::vector<StepMet
 
 }  // namespace
 
-void draw_loss_panel(AppState& app, const Snapshot& snap) {
-  LossPanelState& s = app.loss;
+class LossPanel : public Panel {
+ public:
+  explicit LossPanel(PanelContext& context) : ctx_(context) {}
+  void draw() override;
+
+ private:
+  // Smoothed copies of the step series, extended incrementally as the history grows.
+  void update_smoothing(const std::vector<StepMetrics>& steps) {
+    const std::uint64_t trainer = ctx_.session.trainer_serial();
+    if (smoothed_with_ != smoothing_ || smoothed_trainer_ != trainer || steps.size() < smooth_[0].size()) {
+      for (int k = 0; k < 3; ++k) {
+        smooth_[k].clear();
+        ema_[k].reset(smoothing_);
+      }
+      smoothed_with_ = smoothing_;
+      smoothed_trainer_ = trainer;
+    }
+    for (std::size_t i = smooth_[0].size(); i < steps.size(); ++i)
+      for (int k = 0; k < 3; ++k) smooth_[k].push_back(float(ema_[k].add(series_value(steps[i], k))));
+  }
+
+  PanelContext& ctx_;
+  bool log_y_ = false;
+  bool auto_scroll_ = true;
+  double x0_ = 0, x1_ = 1;  // epochs shown when not auto-scrolling
+  float smoothing_ = 0.9f;
+  std::vector<float> smooth_[3];
+  DebiasedEma ema_[3];
+  float smoothed_with_ = -1;
+  std::uint64_t smoothed_trainer_ = ~0ull;
+};
+
+void LossPanel::draw() {
+  const Snapshot& snap = ctx_.session.snapshot();
   const auto& steps = snap.history.steps;
   const auto& epochs = snap.history.epochs;
-  update_smoothing(s, steps, app.trainer.get());
+  update_smoothing(steps);
 
-  ImGui::Checkbox("log axis", &s.log_y);
+  Toolbar bar;
+  ImGui::Checkbox("log axis", &log_y_);
   tip("Logarithmic loss axis: the KL term is often ten times smaller than the reconstruction term.");
-  ImGui::SameLine();
-  ImGui::Checkbox("auto-scroll", &s.auto_scroll);
+  bar.next(Toolbar::checkbox("auto-scroll"));
+  ImGui::Checkbox("auto-scroll", &auto_scroll_);
   tip("Follow training: show all epochs so far. Dragging or zooming the plot turns it off; double-click turns it "
       "back on.");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(90);
-  ImGui::SliderFloat("smoothing", &s.smoothing, 0.f, 0.99f, "%.2f");
+  const float slider = 6.f * ImGui::GetFontSize();
+  bar.next(Toolbar::labelled(slider, "smoothing"));
+  ImGui::SetNextItemWidth(slider);
+  ImGui::SliderFloat("smoothing", &smoothing_, 0.f, 0.99f, "%.2f");
+  hot_spot(ctx_.diagnostics, "Loss.Smoothing");
   tip("Exponential moving average of the per-step losses; raw values are drawn faintly behind.");
 
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -99,33 +118,33 @@ void draw_loss_panel(AppState& app, const Snapshot& snap) {
   ImGui::InvisibleButton("loss_plot", size);
   const bool hovered = ImGui::IsItemHovered();
   PlotFrame f = make_plot_frame(p0, ImVec2(p0.x + size.x, p0.y + size.y));
-  f.log_y = s.log_y;
+  f.log_y = log_y_;
 
   const double last_epoch = steps.empty() ? 1.0 : std::max(steps.back().epoch, 1e-3);
-  if (s.auto_scroll) {
-    s.x0 = 0;
-    s.x1 = std::max(last_epoch, 0.05);
+  if (auto_scroll_) {
+    x0_ = 0;
+    x1_ = std::max(last_epoch, 0.05);
   }
   ImGuiIO& io = ImGui::GetIO();
   if (hovered && io.MouseWheel != 0) {
     PlotFrame tmp = f;
-    tmp.x0 = s.x0;
-    tmp.x1 = s.x1;
+    tmp.x0 = x0_;
+    tmp.x1 = x1_;
     const double mx = tmp.from_px_x(io.MousePos.x);
     const double factor = std::pow(0.85, io.MouseWheel);
-    s.x0 = mx - (mx - s.x0) * factor;
-    s.x1 = mx + (s.x1 - mx) * factor;
-    s.auto_scroll = false;
+    x0_ = mx - (mx - x0_) * factor;
+    x1_ = mx + (x1_ - mx) * factor;
+    auto_scroll_ = false;
   }
   if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.f)) {
-    const double per_px = (s.x1 - s.x0) / std::max(1.f, f.inner1.x - f.inner0.x);
-    s.x0 -= io.MouseDelta.x * per_px;
-    s.x1 -= io.MouseDelta.x * per_px;
-    s.auto_scroll = false;
+    const double per_px = (x1_ - x0_) / std::max(1.f, f.inner1.x - f.inner0.x);
+    x0_ -= io.MouseDelta.x * per_px;
+    x1_ -= io.MouseDelta.x * per_px;
+    auto_scroll_ = false;
   }
-  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) s.auto_scroll = true;
-  f.x0 = s.x0;
-  f.x1 = std::max(s.x1, s.x0 + 1e-6);
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) auto_scroll_ = true;
+  f.x0 = x0_;
+  f.x1 = std::max(x1_, x0_ + 1e-6);
 
   // The y range follows what is visible: smoothed curves and per-epoch points (raw spikes would
   // squash everything else).
@@ -134,22 +153,22 @@ void draw_loss_panel(AppState& app, const Snapshot& snap) {
   const std::size_t last = std::min(steps.size(), lower_step(steps, f.x1) + 1);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   auto include = [&](double v) {
-    v = axis_value(v, s.log_y);
+    v = axis_value(v, log_y_);
     if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
   };
   // The first steps of a run (losses of an untrained model, KL near zero) would stretch the axis
   // for the rest of it: once there is history, they do not count towards the range.
   const std::size_t skip = steps.size() > 200 ? steps.size() / 100 : 0;
   for (std::size_t i = std::max(first, skip); i < last; ++i) {
-    for (int k = 0; k < 3; ++k) include(s.smooth[k][i]);
+    for (int k = 0; k < 3; ++k) include(smooth_[k][i]);
   }
   for (const auto& e : epochs) {
     if (e.epoch < f.x0 || e.epoch > f.x1) continue;
     include(e.test_neg_elbo);
     if (std::isfinite(e.test_nll_is)) include(e.test_nll_is);
   }
-  if (!(hi >= lo)) lo = 0, hi = s.log_y ? 3 : 1;
-  const double pad = std::max((hi - lo) * 0.06, s.log_y ? 0.05 : 1e-3);
+  if (!(hi >= lo)) lo = 0, hi = log_y_ ? 3 : 1;
+  const double pad = std::max((hi - lo) * 0.06, log_y_ ? 0.05 : 1e-3);
   f.y0 = lo - pad;
   f.y1 = hi + pad;
 
@@ -161,13 +180,13 @@ void draw_loss_panel(AppState& app, const Snapshot& snap) {
       const ImU32 faint = (kSeriesColor[k] & 0x00FFFFFF) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
       draw_series(list, f, steps, nullptr, k, first, last, faint, 1.f);
     }
-    for (int k = 0; k < 3; ++k) draw_series(list, f, steps, &s.smooth[k], k, first, last, kSeriesColor[k], 2.f);
+    for (int k = 0; k < 3; ++k) draw_series(list, f, steps, &smooth_[k], k, first, last, kSeriesColor[k], 2.f);
   }
   std::vector<ImVec2> test_points, nll_points;
   for (const auto& e : epochs) {
-    const double v = axis_value(e.test_neg_elbo, s.log_y);
+    const double v = axis_value(e.test_neg_elbo, log_y_);
     if (std::isfinite(v)) test_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(v));
-    const double n = axis_value(e.test_nll_is, s.log_y);
+    const double n = axis_value(e.test_nll_is, log_y_);
     if (std::isfinite(n)) nll_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(n));
   }
   if (test_points.size() >= 2) list->AddPolyline(test_points.data(), int(test_points.size()), kTestColor, 0, 1.5f);
@@ -199,7 +218,7 @@ void draw_loss_panel(AppState& app, const Snapshot& snap) {
     ImGui::Text("step %lld, epoch %.2f", static_cast<long long>(steps[i].step), steps[i].epoch);
     for (int k = 0; k < 3; ++k) {
       ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kSeriesColor[k]), "%-15s %9.3f  (raw %.3f)", kSeriesName[k],
-                         s.smooth[k][i], series_value(steps[i], k));
+                         smooth_[k][i], series_value(steps[i], k));
     }
     ImGui::Text("beta %.3g   %.0f samples/s", steps[i].beta, steps[i].samples_per_sec);
     const EpochMetrics* nearest = nullptr;
@@ -221,5 +240,7 @@ void draw_loss_panel(AppState& app, const Snapshot& snap) {
     ImGui::SetTooltip("Wheel: zoom the epoch axis. Drag: pan. Double-click: follow training again.");
   }
 }
+
+VAE_REGISTER_PANEL(LossPanel, {"Loss", "Loss curves", "Ctrl+2", {1, 1, 0.37f, 0.42f, 1.f, 240.f, 150.f}, 20});
 
 }  // namespace vae::gui

@@ -1,10 +1,16 @@
 // Reconstructions: a row of test images over their reconstructions, optionally over a heat map
-// of the per-pixel error.
+// of the per-pixel error. Decoded in the background.
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-#include "app/gui/panels.h"
+#include "app/gui/cached_grid.h"
+#include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
+#include "app/gui/logic/hash.h"
+#include "app/gui/panel.h"
+#include "app/gui/session.h"
+#include "app/gui/widgets.h"
 #include "core/io/export.h"
 #include "imgui.h"
 
@@ -15,20 +21,21 @@ namespace {
 Image to_rgb(const Image& image) {
   if (image.channels == 3) return image;
   Image out(3, image.height, image.width);
-  const std::size_t plane = std::size_t(image.height) * image.width;
+  const std::size_t plane = std::size_t(image.height) * std::size_t(image.width);
   for (int c = 0; c < 3; ++c)
-    std::copy(image.pixels.begin(), image.pixels.begin() + long(plane), out.pixels.begin() + long(c * plane));
+    std::copy(image.pixels.begin(), image.pixels.begin() + long(plane),
+              out.pixels.begin() + long(std::size_t(c) * plane));
   return out;
 }
 
 // |x - x_hat| averaged over channels, mapped black -> red -> yellow -> white ("hot").
 Image error_heat_map(const Image& original, const Image& reconstruction) {
   Image out(3, original.height, original.width);
-  const std::size_t plane = std::size_t(original.height) * original.width;
+  const std::size_t plane = std::size_t(original.height) * std::size_t(original.width);
   for (std::size_t i = 0; i < plane; ++i) {
     float e = 0;
     for (int c = 0; c < original.channels; ++c) {
-      e += std::abs(original.pixels[c * plane + i] - reconstruction.pixels[c * plane + i]);
+      e += std::abs(original.pixels[std::size_t(c) * plane + i] - reconstruction.pixels[std::size_t(c) * plane + i]);
     }
     e /= float(original.channels);
     const float t = std::clamp(e * 2.f, 0.f, 1.f);  // an error of 0.5 already saturates
@@ -39,61 +46,83 @@ Image error_heat_map(const Image& original, const Image& reconstruction) {
   return out;
 }
 
-void refresh(AppState& app) {
-  ReconstructionPanelState& s = app.reconstructions;
-  if (!app.inference || !app.data || app.data->test.count == 0) return;
-  const int available = int(app.data->test.count);
-  s.count = std::clamp(s.count, 1, available);
-  s.first = std::clamp(s.first, 0, available - s.count);
-  std::uint64_t key = hash_mix(app.display_serial, std::uint64_t(s.count) * 7 + (s.heat_map ? 1 : 0));
-  key = hash_mix(key, std::uint64_t(s.first));
-  if (key == s.key || !take_heavy_work_slot(app)) return;
-  s.key = key;
-  try {
-    const std::size_t first = std::size_t(s.first), n = std::size_t(s.count);
-    const auto recon = app.inference->reconstruct(app.data->test_image(first), n);
+}  // namespace
+
+class ReconstructionsPanel : public Panel {
+ public:
+  explicit ReconstructionsPanel(PanelContext& context)
+      : ctx_(context), grid_(context.grid_worker, context.messages, "Reconstructions") {}
+  void draw() override;
+
+ private:
+  void refresh();
+
+  PanelContext& ctx_;
+  CachedGrid grid_;
+  int count_ = 8;
+  int first_ = 0;
+  bool heat_map_ = false;
+  std::mt19937 rng_{7};
+};
+
+void ReconstructionsPanel::refresh() {
+  grid_.poll();
+  const auto& inference = ctx_.explorer.inference();
+  const auto& data = ctx_.session.data();
+  if (!inference || !data || data->test.count == 0) return;
+  const int available = int(std::min<std::size_t>(data->test.count, 1u << 30));
+  count_ = std::clamp(count_, 1, available);
+  first_ = std::clamp(first_, 0, available - count_);
+  std::uint64_t key = hash_mix(ctx_.explorer.display_serial(), std::uint64_t(count_) * 7 + (heat_map_ ? 1 : 0));
+  key = hash_mix(hash_mix(key, std::uint64_t(first_)), ctx_.session.data_serial());
+  if (!grid_.wanted(key)) return;
+  const std::size_t first = std::size_t(first_), n = std::size_t(count_);
+  const bool heat_map = heat_map_;
+  grid_.request(key, [inference, data, first, n, heat_map](const CancelToken& cancel) {
+    const auto recon = inference->reconstruct(data->test_image(first), n);
+    cancel.check();
     std::vector<Image> cells;
-    for (std::size_t i = 0; i < n; ++i) cells.push_back(app.data->test_picture(first + i));
+    for (std::size_t i = 0; i < n; ++i) cells.push_back(data->test_picture(first + i));
     for (std::size_t i = 0; i < n; ++i) cells.push_back(recon[i]);
-    if (s.heat_map) {
+    if (heat_map) {
       for (std::size_t i = 0; i < n; ++i) cells.push_back(error_heat_map(cells[i], recon[i]));
       // make_grid wants one shape: grey rows become RGB next to the coloured heat map.
       for (std::size_t i = 0; i < 2 * n; ++i) cells[i] = to_rgb(cells[i]);
     }
-    s.grid = make_grid(cells, int(n), 1, 1.0f);
-    s.texture.upload(s.grid);
-  } catch (const std::exception& e) {
-    report(app, std::string("Reconstruction failed: ") + e.what(), true);
-  }
+    return make_grid(cells, int(n), 1, 1.0f);
+  });
 }
 
-}  // namespace
-
-void draw_reconstructions_panel(AppState& app, const Snapshot&) {
-  ReconstructionPanelState& s = app.reconstructions;
-  ImGui::SetNextItemWidth(90);
-  ImGui::SliderInt("images", &s.count, 1, 20);
+void ReconstructionsPanel::draw() {
+  const float unit = ImGui::GetFontSize();
+  Toolbar bar;
+  ImGui::SetNextItemWidth(6.f * unit);
+  ImGui::SliderInt("images", &count_, 1, 20);
   tip("How many test images to reconstruct.");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(100);
-  ImGui::InputInt("first", &s.first);
+  bar.next(Toolbar::labelled(6.5f * unit, "first"));
+  ImGui::SetNextItemWidth(6.5f * unit);
+  ImGui::InputInt("first", &first_);
   tip("Index of the first test image shown.");
-  ImGui::SameLine();
-  if (ImGui::Button("Shuffle") && app.data && app.data->test.count > std::size_t(s.count)) {
-    static std::mt19937 rng(7);
-    s.first = int(rng() % (app.data->test.count - std::size_t(s.count)));
+  bar.next(Toolbar::button("Shuffle"));
+  const auto& data = ctx_.session.data();
+  if (ImGui::Button("Shuffle") && data && data->test.count > std::size_t(count_)) {
+    first_ = int(rng_() % (data->test.count - std::size_t(count_)));
   }
   tip("Show another run of test images.");
-  ImGui::Checkbox("error heat map", &s.heat_map);
+  bar.next(Toolbar::checkbox("error heat map"));
+  ImGui::Checkbox("error heat map", &heat_map_);
   tip("Add a row with the per-pixel error |x - x_hat| (black: none, white: 0.5 or more).");
-  ImGui::SameLine();
-  if (ImGui::Button("Export PNG##recon")) export_png(app, s.grid, "reconstructions.png");
-  hot_spot(app, "Reconstructions.Export");
+  bar.next(Toolbar::button("Export PNG"));
+  if (ImGui::Button("Export PNG##recon")) export_png(ctx_.session, ctx_.messages, grid_.image(), "reconstructions.png");
+  hot_spot(ctx_.diagnostics, "Reconstructions.Export");
   tip("Write the rows as reconstructions.png in the export folder.");
-  refresh(app);
-  draw_fitted_image(s.texture);
-  hot_spot(app, "Reconstructions.Grid");
+  refresh();
+  grid_.draw();
+  hot_spot(ctx_.diagnostics, "Reconstructions.Grid");
   tip("Top: test images. Below: their reconstructions (decoded posterior means)");
 }
+
+VAE_REGISTER_PANEL(ReconstructionsPanel,
+                   {"Reconstructions", "Reconstructions", "Ctrl+7", {2, 2, 0.39f, 0.28f, 1.f, 150.f, 150.f}, 70});
 
 }  // namespace vae::gui

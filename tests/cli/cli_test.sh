@@ -124,6 +124,18 @@ PY
     [ ! -e m.csv ] || fail "a failed export left a file behind"
     expect_exit 1 "no/such/dir.*does not exist" -- "$bin" sample --model ok.ckpt --out no/such/dir/x.png
     ;;
+  window_options)
+    # The window accepts train's model/data options (they reach the window, which then finds no
+    # display) and rejects bad ones before opening anything, naming the option.
+    "$bin" --help > help.txt
+    for option in --image-size --rgb --model --sigma --learn-variance --iw-samples --test-fraction --hidden; do
+      grep -q -- "$option" help.txt || fail "the window's --help lacks $option"
+    done
+    expect_exit 1 "cannot open a window" -- env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --data synthetic --model conv \
+      --image-size 32 --rgb --likelihood gaussian --sigma 0.2 --learn-variance --iw-samples 5 --hidden 64 --latent 4
+    expect_exit 2 "transformer" -- env -u DISPLAY "$bin" --model transformer
+    expect_exit 2 "latent size 0" -- env -u DISPLAY "$bin" --latent 0
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "PASS: $case_name"

@@ -51,8 +51,9 @@ def check(condition, message):
 class Session:
     """One Xvfb display and one running vae-explorer on it. Use as a context manager."""
 
-    def __init__(self, binary, args, env=None):
+    def __init__(self, binary, args, env=None, screen=(WIDTH, HEIGHT)):
         require_tools()
+        self.screen = screen
         self.binary = binary
         self.args = list(args)
         self.extra_env = env or {}
@@ -89,7 +90,7 @@ class Session:
         # -displayfd lets the server pick a free display number and tell us which.
         read_fd, write_fd = os.pipe()
         self.xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{self.screen[0]}x{self.screen[1]}x24", "-nolisten", "tcp"],
             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(write_fd)
         number = b""
@@ -173,6 +174,19 @@ class Session:
             time.sleep(0.1)
         raise Failure(f"'{name}' never appeared in the layout JSON")
 
+    def stable_rect(self, name, timeout=30):
+        """The rectangle of `name` once it stops moving (a popup settles its place over its
+        first frames)."""
+        deadline = time.time() + timeout
+        previous = None
+        while time.time() < deadline:
+            rect = self.rect(name, timeout)
+            if rect == previous:
+                return rect
+            previous = rect
+            time.sleep(0.3)
+        raise Failure(f"'{name}' never settled")
+
     def wait_for(self, predicate, timeout, what):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -181,6 +195,16 @@ class Session:
                 return
             time.sleep(0.15)
         raise Failure(f"timed out after {timeout} s waiting for {what}")
+
+    def resize_window(self, width, height, timeout=20):
+        """Resizes the app's window (no window manager: xdotool talks to the X server) and waits
+        until the app has laid out a frame at the new framebuffer size."""
+        ids = subprocess.run(["xdotool", "search", "--name", "VAE Explorer"], env=self.env(), check=True,
+                             stdout=subprocess.PIPE, text=True).stdout.split()
+        check(ids, "no VAE Explorer window to resize")
+        self.xdotool("windowsize", ids[0], width, height)
+        self.wait_for(lambda: self.layout().get("framebuffer") == [width, height], timeout,
+                      f"a frame laid out at {width}x{height}")
 
     # --- input ---------------------------------------------------------------------------
     def xdotool(self, *args):

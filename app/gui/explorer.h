@@ -1,0 +1,92 @@
+#pragma once
+// The explorer: what the exploring panels share. The model being explored (an Inference over the
+// latest published weights), the cursor z, the 2-D plane through latent space and the test set
+// encoded under the current weights (encoded in the background). Only the UI thread touches it.
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "app/gui/logic/plane.h"
+#include "app/gui/messages.h"
+#include "core/eval/inference.h"
+
+namespace vae::gui {
+
+class Session;
+
+// Latent means of the test set under one set of weights, with their principal axes.
+struct EncodedTestSet {
+  std::shared_ptr<const ModelState> model;
+  LatentCodes codes;
+  std::vector<int> labels;
+  Pca pca;
+  bool has_pca = false;
+  double seconds = 0;  // how long encoding took, shown in the panel
+};
+
+class Explorer {
+ public:
+  Explorer(Session& session, MessageLog& messages);
+  ~Explorer();  // waits for an encoding under way
+  Explorer(const Explorer&) = delete;
+  Explorer& operator=(const Explorer&) = delete;
+
+  // Follows the session's snapshot; once a frame, after Session::update.
+  void update();
+
+  // --- the model ---
+  const std::shared_ptr<const Inference>& inference() const { return inference_; }
+  int latent_dim() const { return inference_ ? inference_->latent_dim() : int(z_.size()); }
+  // +1 whenever the weights change.
+  std::uint64_t model_serial() const { return model_serial_; }
+  // Follows model_serial at most four times a second while training (less often when decoding
+  // the pictures keeps the grid worker busy): what panels that decode many images key on, so
+  // they do not redecode for every publication nor take a training core for themselves.
+  std::uint64_t display_serial() const { return display_serial_; }
+  // Seconds the grid worker has spent decoding so far (DecodeWorker::busy_seconds), once a frame.
+  void set_grid_busy_seconds(double seconds) { grid_busy_seconds_ = seconds; }
+
+  // --- the cursor ---
+  const std::vector<float>& z() const { return z_; }
+  std::uint64_t z_serial() const { return z_serial_; }
+  void set_z(std::vector<float> z);
+
+  // --- the plane ---
+  PlaneMode plane_mode = PlaneMode::Pca;
+  int dim_x = 0, dim_y = 1;
+  // The plane as currently chosen (PCA axes from the encoded test set when available).
+  Plane plane() const;
+  // Changes whenever the plane's mapping does.
+  std::uint64_t plane_key() const;
+
+  // --- the encoded test set ---
+  const std::shared_ptr<const EncodedTestSet>& encoded() const { return encoded_; }
+  std::uint64_t encoded_serial() const { return encoded_serial_; }
+  bool encoding() const { return encoding_.valid(); }
+  void request_encode() { encode_requested_ = true; }
+  bool live = true;  // re-encode while training
+
+ private:
+  void maybe_encode();
+
+  Session& session_;
+  MessageLog& messages_;
+  std::uint64_t trainer_serial_ = 0;
+  std::shared_ptr<const Inference> inference_;
+  std::uint64_t model_serial_ = 0;
+  std::uint64_t display_serial_ = 0;
+  double display_serial_time_ = -1;
+  double display_interval_ = 0.25;  // adapted to the decoding cost, 0.25 .. 4 s
+  double grid_busy_seconds_ = 0, grid_busy_at_last_ = 0;
+  std::vector<float> z_;
+  std::uint64_t z_serial_ = 0;
+  std::shared_ptr<const EncodedTestSet> encoded_;
+  std::uint64_t encoded_serial_ = 0;
+  std::future<std::shared_ptr<const EncodedTestSet>> encoding_;
+  double last_encode_time_ = -100;
+  int last_encoded_epoch_ = -1;
+  bool encode_requested_ = true;
+};
+
+}  // namespace vae::gui

@@ -1,0 +1,230 @@
+#include "app/gui/frame_loop.h"
+
+#include <glad/gl.h>
+// glad must come before GLFW, which would otherwise pull in the system GL header.
+#include <GLFW/glfw3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
+#include "app/gui/gl_util.h"
+#include "app/gui/logic/decode_worker.h"
+#include "app/gui/logic/hash.h"
+#include "app/gui/logic/keys.h"
+#include "app/gui/panel_host.h"
+#include "app/gui/session.h"
+#include "app/gui/ui_scale.h"
+#include "core/io/export.h"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+namespace vae::gui {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds since the process started (launch-to-first-frame measurement), from /proc.
+double process_age_seconds() {
+  std::ifstream stat("/proc/self/stat"), uptime("/proc/uptime");
+  std::string text;
+  std::getline(stat, text);
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  // Field 22 of /proc/self/stat is the start time; the first two fields precede the ')'.
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  double up = 0;
+  uptime >> up;
+  char* end = nullptr;
+  const double start_ticks = std::strtod(field.c_str(), &end);
+  if (end == field.c_str() || !uptime) return -1;  // not Linux-like /proc: no measurement, no error
+  return up - start_ticks / double(sysconf(_SC_CLK_TCK));
+}
+
+// Reads the back buffer before the swap; rows come bottom-up from GL.
+void save_screenshot(int width, int height, const std::string& path) {
+  std::vector<unsigned char> rgba(std::size_t(width) * std::size_t(height) * 4);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  Image image(3, height, width);
+  const std::size_t plane = std::size_t(width) * std::size_t(height);
+  for (int y = 0; y < height; ++y) {
+    const unsigned char* row = rgba.data() + std::size_t(height - 1 - y) * std::size_t(width) * 4;
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c)
+        image.pixels[std::size_t(c) * plane + std::size_t(y) * std::size_t(width) + std::size_t(x)] =
+            float(row[x * 4 + c]) / 255.f;
+    }
+  }
+  write_png(image, path);
+}
+
+// A fingerprint of everything that reaches the screen: ImGui's draw data plus GPU-side content.
+// Equal fingerprints mean an identical picture, so the frame need not be rasterised again.
+std::uint64_t frame_fingerprint(const ImDrawData* data) {
+  std::uint64_t h = hash_mix(gpu_generation(), std::uint64_t(data->CmdListsCount));
+  auto mix_bytes = [&h](const void* bytes, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(bytes);
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      h = (h ^ word) * 0x100000001b3ull;
+      h ^= h >> 29;
+    }
+    for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  };
+  for (int i = 0; i < data->CmdListsCount; ++i) {
+    const ImDrawList* list = data->CmdLists[i];
+    mix_bytes(list->VtxBuffer.Data, std::size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert));
+    mix_bytes(list->IdxBuffer.Data, std::size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
+    for (const ImDrawCmd& cmd : list->CmdBuffer) {
+      mix_bytes(&cmd.ClipRect, sizeof cmd.ClipRect);
+      const std::uint64_t fields[4] = {std::uint64_t(reinterpret_cast<std::uintptr_t>(cmd.TextureId)), cmd.VtxOffset,
+                                       cmd.IdxOffset, cmd.ElemCount};
+      mix_bytes(fields, sizeof fields);
+    }
+  }
+  return h;
+}
+
+// Frame time and rate for the status bar, averaged over half a second.
+struct StatusFigures {
+  float shown_ms = 0, shown_fps = 0, sum_ms = 0;
+  int frames = 0;
+  Clock::time_point start = Clock::now();
+  void add(float frame_ms, Clock::time_point end) {
+    sum_ms += frame_ms;
+    frames++;
+    const double seconds = std::chrono::duration<double>(end - start).count();
+    if (seconds >= 0.5) {
+      shown_ms = sum_ms / float(frames);
+      shown_fps = float(frames / seconds);
+      sum_ms = 0;
+      frames = 0;
+      start = end;
+    }
+  }
+};
+
+}  // namespace
+
+int run_frame_loop(FrameLoopParts parts) {
+  const auto run_started = Clock::now();
+  Diagnostics* diag = parts.diagnostics;
+  const auto period = std::chrono::microseconds(16667);
+  const Shortcut save_shortcut = parse_shortcut("Ctrl+S");
+  auto next_frame = Clock::now();
+  auto previous_start = Clock::now();
+  StatusFigures figures;
+  std::uint64_t last_fingerprint = 0;
+  auto last_render = Clock::now();
+  std::uint64_t frame = 0;
+  int exit_code = 0;
+
+  while (!glfwWindowShouldClose(parts.window)) {
+    const auto frame_start = Clock::now();
+    glfwPollEvents();
+    if (*parts.quit) glfwSetWindowShouldClose(parts.window, GLFW_TRUE);
+    for (const auto& path : parts.dropped) parts.session.handle_drop(path);
+    parts.dropped.clear();
+    if (diag)
+      for (const auto& path : diag->take_drops(frame)) parts.session.handle_drop(path);
+    parts.session.update(std::chrono::duration<double>(frame_start - run_started).count());
+    parts.explorer.set_grid_busy_seconds(parts.grid_worker.busy_seconds());
+    parts.explorer.update();
+    const float wanted_scale =
+        parts.host.ui_scale_setting() > 0 ? parts.host.ui_scale_setting() : UiScale::content_scale(parts.window);
+    parts.scale.apply(wanted_scale);
+
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    if (parts.keys.take(save_shortcut)) parts.session.save_checkpoint(parts.session.checkpoint_path);
+    parts.host.handle_shortcuts(parts.keys);
+    parts.keys.clear();
+    if (diag) diag->begin_frame();
+    const ImVec2 display = ImGui::GetIO().DisplaySize;
+    const float status_height = ImGui::GetFrameHeight() + 6 * parts.scale.applied();
+    parts.host.draw(Box{0, 0, display.x, std::max(0.f, display.y - status_height)}, status_height,
+                    parts.scale.applied(), figures.shown_ms, figures.shown_fps);
+    ImGui::Render();
+
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(parts.window, &fb_w, &fb_h);
+    frame++;
+    const bool last_frame = diag && diag->screenshot_due(frame);
+    const std::uint64_t fingerprint = frame_fingerprint(ImGui::GetDrawData());
+    // Unchanged pictures are not rasterised again; a redraw at least twice a second covers
+    // anything the fingerprint cannot see (an expose after another window covered ours).
+    const bool draw = (diag && diag->always_redraw()) || fingerprint != last_fingerprint || last_frame ||
+                      frame_start - last_render > std::chrono::milliseconds(500);
+    if (draw) {
+      glViewport(0, 0, fb_w, fb_h);
+      const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+      glClearColor(bg.x * bg.w, bg.y * bg.w, bg.z * bg.w, 1.f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      last_fingerprint = fingerprint;
+      last_render = frame_start;
+      if (diag) diag->stats().frames_redrawn++;
+    }
+    if (last_frame) {
+      if (!diag->screenshot_path().empty()) {
+        try {
+          save_screenshot(fb_w, fb_h, diag->screenshot_path());
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "vae-explorer: %s\n", e.what());
+          exit_code = 1;
+        }
+      }
+      glfwSetWindowShouldClose(parts.window, GLFW_TRUE);
+    }
+    if (draw) glfwSwapBuffers(parts.window);
+
+    const auto frame_end = Clock::now();
+    const float frame_ms = std::chrono::duration<float, std::milli>(frame_end - frame_start).count();
+    figures.add(frame_ms, frame_end);
+    if (diag) {
+      diag->write_layout(float(fb_w), float(fb_h));
+      FrameStats& stats = diag->stats();
+      if (frame == 1) {
+        stats.first_frame_process_s = process_age_seconds();
+        stats.first_frame_run_s = std::chrono::duration<double>(frame_end - run_started).count();
+      }
+      if (frame > 1) {
+        const Snapshot& snap = parts.session.snapshot();
+        stats.add_frame(parts.session.training(), frame_ms,
+                        std::chrono::duration<float, std::milli>(frame_start - previous_start).count(),
+                        snap.samples_per_sec, ImGui::IsAnyMouseDown());
+      }
+    }
+    previous_start = frame_start;
+    // Sleep to the next 1/60 s boundary; when a frame overran, start counting afresh rather than
+    // rushing frames to catch up.
+    next_frame += period;
+    if (next_frame < frame_end) next_frame = frame_end;
+    std::this_thread::sleep_until(next_frame);
+  }
+  if (diag) {
+    FrameStats& stats = diag->stats();
+    stats.frames = frame;
+    if (const auto& snap = parts.session.latest_snapshot(); snap && snap->train_seconds > 0)
+      stats.train_rate = double(snap->train_examples) / snap->train_seconds;
+  }
+  return exit_code;
+}
+
+}  // namespace vae::gui

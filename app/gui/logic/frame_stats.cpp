@@ -1,0 +1,64 @@
+#include "app/gui/logic/frame_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+namespace vae::gui {
+
+Summary summarise(std::vector<float> v) {
+  Summary s;
+  s.count = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+  // Nearest rank: the smallest value with at least 95% of the values at or below it.
+  const std::size_t rank = std::size_t(std::ceil(0.95 * double(v.size())));
+  s.p95 = v[std::min(v.size() - 1, rank > 0 ? rank - 1 : 0)];
+  return s;
+}
+
+void FrameStats::add_frame(bool training, float work, float interval, double samples_per_sec, bool dragging) {
+  work_ms[training].push_back(work);
+  interval_ms[training].push_back(interval);
+  if (dragging && !training) dragging_interval_ms.push_back(interval);
+  if (training) {
+    samples_per_sec_sum += samples_per_sec;
+    samples_per_sec_count++;
+  }
+}
+
+namespace {
+std::string summary_json(const std::vector<float>& values, const char* name) {
+  const Summary s = summarise(values);
+  if (s.count == 0) return std::string("\"") + name + "\": null";
+  char text[160];
+  std::snprintf(text, sizeof text, "\"%s\": {\"frames\": %zu, \"mean_ms\": %.3f, \"p95_ms\": %.3f}", name, s.count,
+                s.mean, s.p95);
+  return text;
+}
+}  // namespace
+
+std::string FrameStats::json() const {
+  std::string out = "{\n  ";
+  out += summary_json(work_ms[1], "frame_training") + ",\n  ";
+  out += summary_json(work_ms[0], "frame_idle") + ",\n  ";
+  out += summary_json(interval_ms[1], "interval_training") + ",\n  ";
+  out += summary_json(interval_ms[0], "interval_idle") + ",\n  ";
+  out += summary_json(dragging_interval_ms, "interval_dragging") + ",\n";
+  char tail[640];
+  std::snprintf(tail, sizeof tail,
+                "  \"samples_per_sec_while_training\": %.1f,\n  \"train_examples_per_train_second\": %.1f,\n"
+                "  \"first_frame_since_process_start_s\": %.3f,\n"
+                "  \"first_frame_since_run_s\": %.3f,\n  \"scatter_points\": %zu,\n"
+                "  \"frames\": %llu,\n  \"frames_redrawn\": %zu,\n"
+                "  \"decodes_completed\": %llu,\n  \"decodes_cancelled\": %llu\n}\n",
+                samples_per_sec_count ? samples_per_sec_sum / double(samples_per_sec_count) : 0.0, train_rate,
+                first_frame_process_s, first_frame_run_s, scatter_points, static_cast<unsigned long long>(frames),
+                frames_redrawn, static_cast<unsigned long long>(decodes_completed),
+                static_cast<unsigned long long>(decodes_cancelled));
+  return out + tail;
+}
+
+}  // namespace vae::gui

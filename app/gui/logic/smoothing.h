@@ -1,0 +1,25 @@
+#pragma once
+// Debiased exponential moving average, as TensorBoard draws smoothed curves: the first values
+// are not pulled towards zero. Extended one value at a time as a series grows.
+#include <cstddef>
+
+namespace vae::gui {
+
+class DebiasedEma {
+ public:
+  explicit DebiasedEma(double factor = 0.9) { reset(factor); }
+  // Starts over with a smoothing factor in [0, 1): 0 follows the raw values exactly.
+  void reset(double factor);
+  // Adds the next raw value; returns the smoothed value at this point.
+  double add(double raw);
+  double factor() const { return factor_; }
+  std::size_t count() const { return count_; }
+
+ private:
+  double factor_ = 0.9;
+  double ema_ = 0;
+  double weight_ = 1;  // factor^count: what debiasing divides out
+  std::size_t count_ = 0;
+};
+
+}  // namespace vae::gui

@@ -1,0 +1,192 @@
+// The window's bootstrap: GLFW, the OpenGL 3.3 context, Dear ImGui and its backends, the input
+// callbacks; then the session, the explorer, the decode workers and the panels, and the frame
+// loop. Teardown in the reverse order, with nothing left half-written.
+#include <glad/gl.h>
+// glad must come before GLFW, which would otherwise pull in the system GL header.
+#include <GLFW/glfw3.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
+#include "app/gui/frame_loop.h"
+#include "app/gui/gui.h"
+#include "app/gui/logic/decode_worker.h"
+#include "app/gui/logic/keys.h"
+#include "app/gui/messages.h"
+#include "app/gui/panel_host.h"
+#include "app/gui/session.h"
+#include "app/gui/ui_scale.h"
+#include "core/runtime/runtime.h"
+#include "imgui.h"
+#include "imgui_impl_glfw.h"
+#include "imgui_impl_opengl3.h"
+
+namespace vae::gui {
+
+static_assert(GLFW_MOD_SHIFT == kModShift && GLFW_MOD_CONTROL == kModControl && GLFW_MOD_ALT == kModAlt &&
+                  GLFW_KEY_F1 == kKeyF1 && GLFW_KEY_A == 'A' && GLFW_KEY_0 == '0',
+              "keys.h mirrors GLFW's key codes");
+
+namespace {
+
+// Input queued by GLFW callbacks and handled in the frame loop.
+std::vector<std::string> g_dropped;
+KeyQueue g_keys;
+volatile int g_quit = 0;
+
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
+}
+
+// Shortcuts are caught from GLFW's key events (ImGui's backend chains to this callback) rather
+// than polled per frame: Dear ImGui 1.86 has no input queue, so a press and release within one
+// frame would be missed.
+void on_key(GLFWwindow*, int key, int, int action, int mods) {
+  if (action == GLFW_PRESS) g_keys.press(key, mods);
+}
+
+// SIGINT/SIGTERM close the window like its close button, so the trainer is stopped and joined
+// and nothing is left half-written (Ctrl+C in a terminal, test harnesses).
+void on_signal(int) { g_quit = 1; }
+
+void on_glfw_error(int code, const char* text) {
+  std::fprintf(stderr, "vae-explorer: GLFW error %d: %s\n", code, text);
+}
+
+// $VAE_EXPLORER_CONFIG_DIR, else $XDG_CONFIG_HOME/vae-explorer, else ~/.config/vae-explorer
+// (created on demand). Empty when none can be made: the layout is then not persisted.
+std::string config_dir() {
+  namespace fs = std::filesystem;
+  fs::path dir;
+  if (const char* own = std::getenv("VAE_EXPLORER_CONFIG_DIR"); own && *own) {
+    dir = own;
+  } else if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) {
+    dir = fs::path(xdg) / "vae-explorer";
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    dir = fs::path(home) / ".config" / "vae-explorer";
+  } else {
+    return {};
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return ec ? std::string() : dir.string();
+}
+
+// What lives while the window is open, in construction order (destroyed in reverse: the panels
+// before the workers their jobs run on, the workers before the session whose models they use).
+struct Application {
+  explicit Application(const GuiOptions& options)
+      : diagnostics(Diagnostics::create(options)),
+        session(options, messages),
+        explorer(session, messages),
+        context{session, explorer, messages, grid_worker, cursor_worker, diagnostics.get()},
+        host(context) {}
+  std::unique_ptr<Diagnostics> diagnostics;
+  MessageLog messages;
+  Session session;
+  Explorer explorer;
+  DecodeWorker grid_worker;
+  DecodeWorker cursor_worker;
+  PanelContext context;
+  PanelHost host;
+};
+
+int run_window(const GuiOptions& options) {
+  // llvmpipe (software GL under Xvfb) would otherwise start a rendering thread per core and
+  // compete with training; must be set before the GL context exists.
+  setenv("LP_NUM_THREADS", "1", 0);
+  const std::string threads = configure_threads(ThreadProfile::WithWindow);
+
+  glfwSetErrorCallback(on_glfw_error);
+  if (!glfwInit()) {
+    std::fprintf(stderr,
+                 "vae-explorer: cannot open a window (is DISPLAY set?); the CLI subcommands work "
+                 "without one\n");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "VAE Explorer", nullptr, nullptr);
+  if (!window) {
+    glfwTerminate();
+    std::fprintf(stderr, "vae-explorer: cannot create an OpenGL 3.3 core window\n");
+    return 1;
+  }
+  // Without a window manager (Xvfb) nothing places the window; tests expect it at the origin.
+  glfwSetWindowPos(window, 0, 0);
+  glfwMakeContextCurrent(window);
+  if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(glfwGetProcAddress))) {
+    std::fprintf(stderr, "vae-explorer: cannot load OpenGL functions\n");
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return 1;
+  }
+  // Our own pacing caps the frame rate; vsync does not throttle under Xvfb anyway.
+  glfwSwapInterval(0);
+  glfwSetDropCallback(window, on_drop);
+  glfwSetKeyCallback(window, on_key);  // before ImGui's backend, which chains to it
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGuiIO& io = ImGui::GetIO();
+  const std::string dir = config_dir();
+  const std::string ini_path = dir.empty() ? std::string() : dir + "/imgui.ini";
+  io.IniFilename = ini_path.empty() ? nullptr : ini_path.c_str();
+  ImGui::StyleColorsDark();
+  ImGui::GetStyle().WindowRounding = 3.f;
+  ImGui::GetStyle().FrameRounding = 2.f;
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  int exit_code = 0;
+  {
+    auto app = std::make_unique<Application>(options);
+    app->session.threads_description = threads;
+    app->host.register_settings();
+    app->session.start();
+    UiScale scale;
+    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
+                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit});
+    if (Diagnostics* diag = app->diagnostics.get()) {
+      diag->stats().decodes_completed = app->grid_worker.completed() + app->cursor_worker.completed();
+      diag->stats().decodes_cancelled = app->grid_worker.cancelled() + app->cursor_worker.cancelled();
+      diag->write_stats();
+    }
+    if (io.IniFilename) ImGui::SaveIniSettingsToDisk(io.IniFilename);
+    io.IniFilename = nullptr;  // saved above while the settings handler's host still exists
+    app.reset();               // textures and buffers go while the GL context is current
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}
+
+}  // namespace
+
+int run(const GuiOptions& options) {
+  try {
+    return run_window(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vae-explorer: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "vae-explorer: unexpected error\n");
+    return 1;
+  }
+}
+
+}  // namespace vae::gui
