@@ -78,7 +78,15 @@ std::shared_ptr<const Dataset> load_data_with_message(const DataSpec& spec) {
 
 ModelConfig ModelDataOptions::model_config() const {
   ModelConfig config;
-  config.kind = parse_model_kind(model);
+  if (model == "vqvae") {
+    config.family = ModelFamily::VqVae;
+    config.kind = ModelKind::Conv;
+    config.codebook = codebook;
+    config.code_dim = code_dim;
+    config.commitment = commitment;
+  } else {
+    config.kind = parse_model_kind(model);
+  }
   config.hidden = hidden;
   config.latent = latent;
   config.likelihood = parse_likelihood(likelihood);
@@ -110,7 +118,12 @@ DataSpec ModelDataOptions::data_spec() const {
 
 void add_model_data_options(CLI::App& app, ModelDataOptions& o) {
   app.add_option("--data", o.data, "fashion-mnist | idx:DIR | images:DIR | synthetic")->capture_default_str();
-  app.add_option("--model", o.model, "mlp | conv")->capture_default_str();
+  app.add_option("--model", o.model, "mlp | conv | vqvae")->capture_default_str();
+  app.add_flag("--conditional", o.conditional,
+               "conditional VAE p(x | y, z) on the data set's class labels (needs labelled data)");
+  app.add_option("--codebook", o.codebook, "VQ-VAE: codebook entries K")->capture_default_str();
+  app.add_option("--code-dim", o.code_dim, "VQ-VAE: length of each code vector")->capture_default_str();
+  app.add_option("--commitment", o.commitment, "VQ-VAE: weight of the commitment loss")->capture_default_str();
   app.add_option("--hidden", o.hidden, "hidden layer widths (MLP), dense width (conv)")->capture_default_str();
   app.add_option("--latent", o.latent, "latent dimensions, 1..256")->capture_default_str();
   app.add_option("--likelihood", o.likelihood, "bernoulli | gaussian | cbernoulli")->capture_default_str();
@@ -132,10 +145,10 @@ void add_model_data_options(CLI::App& app, ModelDataOptions& o) {
 
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data) {
   LoadedModel loaded;
-  loaded.checkpoint = load_checkpoint(path);
+  loaded.checkpoint = load_model_file(path);
   if (need_data) {
     loaded.data = load_data_with_message(data_spec_for(loaded.checkpoint, data_spec));
-    if (loaded.data->identity() != loaded.checkpoint.data_identity)
+    if (!loaded.checkpoint.data_identity.empty() && loaded.data->identity() != loaded.checkpoint.data_identity)
       std::cerr << "note: the model was trained on " << loaded.checkpoint.data_identity << "\n";
   }
   return loaded;

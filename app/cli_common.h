@@ -8,6 +8,7 @@
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
+#include "core/io/model_file.h"
 #include "core/train/snapshot.h"
 
 namespace CLI {
@@ -49,6 +50,10 @@ struct ModelDataOptions {
   std::vector<int> hidden = {400};
   int latent = 20;
   std::string likelihood = "bernoulli";
+  bool conditional = false;  // train: a conditional VAE on the data's labels (classes set from the data)
+  int codebook = 64;         // --model vqvae: codebook entries
+  int code_dim = 16;         // --model vqvae: length of each code vector
+  double commitment = 0.25;  // --model vqvae: weight of the commitment loss
   bool learn_variance = false;
   double sigma = 0.1;
   double beta = 1;
@@ -76,7 +81,7 @@ struct LoadedModel {
   Checkpoint checkpoint;
   std::shared_ptr<const Dataset> data;  // null unless asked for
 };
-// Loads a checkpoint and, when `need_data`, the data set: `data_spec` when given, else the one
+// Loads a checkpoint or a TorchScript model and, when `need_data`, the data set: `data_spec` when given, else the one
 // the model was trained on. Warns on stderr when the data differ from the training data.
 LoadedModel load_model(const std::string& path, const std::string& data_spec, bool need_data);
 

@@ -25,19 +25,40 @@ struct TrainOptions : ModelDataOptions {
   int torch_threads = 0;
 };
 
-nlohmann::json epoch_json(const EpochMetrics& e) {
+// The loss's label for people: "-ELBO" for VAEs, "loss" otherwise.
+std::string loss_label(const MetricHistory& history) { return history.loss_name == "neg_elbo" ? "-ELBO" : "loss"; }
+
+// An epoch's figures under the model's own names: train_neg_elbo, test_neg_elbo, test_recon,
+// test_kl for a VAE; train_loss, test_loss, test_recon, test_codebook, ... for a VQ-VAE.
+nlohmann::json epoch_json(const EpochMetrics& e, const MetricHistory& history) {
   nlohmann::json j = {{"epoch", e.epoch},
                       {"step", e.step},
-                      {"train_neg_elbo", e.train_neg_elbo},
-                      {"test_neg_elbo", e.test_neg_elbo},
-                      {"test_recon", e.test_recon},
-                      {"test_kl", e.test_kl},
-                      {"active_units", e.active_units}};
+                      {"train_" + history.loss_name, e.train_loss},
+                      {"test_" + history.loss_name, e.test_loss}};
+  for (std::size_t t = 0; t < history.term_names.size(); ++t)
+    j["test_" + history.term_names[t]] = MetricHistory::value_of(e.test_terms, int(t));
+  if (e.active_units >= 0) j["active_units"] = e.active_units;
   if (e.iw_samples > 0) {
     j["test_nll_is"] = e.test_nll_is;
     j["iw_samples"] = e.iw_samples;
   }
   return j;
+}
+
+std::string epoch_line(const EpochMetrics& e, const MetricHistory& history, int planned) {
+  char number[64];
+  std::string text = "epoch " + std::to_string(e.epoch) + "/" + std::to_string(planned) + ": ";
+  std::snprintf(number, sizeof number, "train %s %.2f, test %s %.2f (", loss_label(history).c_str(), e.train_loss,
+                loss_label(history).c_str(), e.test_loss);
+  text += number;
+  for (std::size_t t = 0; t < history.term_names.size(); ++t) {
+    std::snprintf(number, sizeof number, "%s%s %.2f", t ? ", " : "", history.term_names[t].c_str(),
+                  MetricHistory::value_of(e.test_terms, int(t)));
+    text += number;
+  }
+  text += ")";
+  if (e.active_units >= 0) text += ", " + std::to_string(e.active_units) + " active units";
+  return text;
 }
 
 int run_train(const TrainOptions& o, const CLI::App& sub) {
@@ -79,6 +100,16 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     std::cerr << "resuming " << o.resume << " at epoch " << checkpoint->epoch << ", step " << checkpoint->step << "\n";
   } else {
     ModelConfig model = o.model_config();
+    if (o.conditional) {
+      if (!data->train.has_labels())
+        throw ConfigError("--conditional needs a labelled data set, and '" + data->name +
+                          "' has no labels (an image folder needs one subfolder per class)");
+      int classes = static_cast<int>(data->class_names.size());
+      for (int label : data->train.labels) classes = std::max(classes, label + 1);
+      model.conditional = true;
+      model.classes = classes;
+      model.class_names = data->class_names;
+    }
     model.channels = data->channels;
     model.height = data->height;
     model.width = data->width;
@@ -95,11 +126,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   trainer->set_progress_callback([&](const Snapshot& s) {
     for (; epochs_reported < s.history.epochs.size(); ++epochs_reported) {
       const auto& e = s.history.epochs[epochs_reported];
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "epoch %d/%d: train -ELBO %.2f, test -ELBO %.2f (recon %.2f, KL %.2f), %d active units", e.epoch,
-                    s.train_config.epochs, e.train_neg_elbo, e.test_neg_elbo, e.test_recon, e.test_kl, e.active_units);
-      std::string text = line;
+      std::string text = epoch_line(e, s.history, s.train_config.epochs);
       if (e.iw_samples > 0) text += ", NLL(IS k=" + std::to_string(e.iw_samples) + ") " + std::to_string(e.test_nll_is);
       progress.note(text);
     }
@@ -111,8 +138,9 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     if (s.state == TrainerState::Running && !s.history.steps.empty()) {
       const auto& last = s.history.steps.back();
       char detail[128];
-      std::snprintf(detail, sizeof detail, "epoch %d/%d step %lld  -ELBO %.1f  %.0f samples/s", s.epoch + 1,
-                    s.train_config.epochs, static_cast<long long>(s.step), last.neg_elbo, s.samples_per_sec);
+      std::snprintf(detail, sizeof detail, "epoch %d/%d step %lld  %s %.1f  %.0f samples/s", s.epoch + 1,
+                    s.train_config.epochs, static_cast<long long>(s.step), loss_label(s.history).c_str(), last.loss,
+                    s.samples_per_sec);
       progress.update(s.progress(), detail, s.eta_seconds);
     }
   });
@@ -154,7 +182,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
                              {"data", data->spec}};
     if (!last->history.epochs.empty()) {
       const auto& e = last->history.epochs.back();
-      result.update(epoch_json(e));
+      result.update(epoch_json(e, last->history));
     }
     if (!o.out.empty()) result["checkpoint"] = o.out;
     std::cout << result.dump() << std::endl;

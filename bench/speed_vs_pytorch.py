@@ -117,7 +117,7 @@ def run_ours(binary, epochs, extra_env):
             sys.exit("vae-explorer train failed:\n" + open(err_path).read())
         result = json.load(open(out_path))
         first_line = open(err_path).readline().strip()
-    return result["samples_per_sec"], usage.ru_maxrss / 1024.0, result.get("test_neg_elbo"), first_line
+    return result["samples_per_sec"], usage.ru_maxrss / 1024.0, result.get("test_neg_elbo", float("nan")), first_line
 
 
 def main():

@@ -85,9 +85,9 @@ TEST(Checkpoint, RoundTripIsBitExact) {
   EXPECT_EQ(rebuilt.seed, 9u);
   EXPECT_EQ(make_synthetic(600, 100, rebuilt.seed).identity(), small_data()->identity());
   ASSERT_EQ(loaded.history.steps.size(), 15u);
-  EXPECT_EQ(loaded.history.steps[7].neg_elbo, saved.history.steps[7].neg_elbo);
+  EXPECT_EQ(loaded.history.steps[7].loss, saved.history.steps[7].loss);
   ASSERT_EQ(loaded.history.epochs.size(), 1u);
-  EXPECT_EQ(loaded.history.epochs[0].test_neg_elbo, saved.history.epochs[0].test_neg_elbo);
+  EXPECT_EQ(loaded.history.epochs[0].test_loss, saved.history.epochs[0].test_loss);
   EXPECT_TRUE(std::isnan(loaded.history.epochs[0].test_nll_is));
   // Saving what was loaded reproduces the same bytes.
   save_checkpoint(loaded, dir.file("b.ckpt"));
@@ -116,8 +116,8 @@ TEST(Checkpoint, ResumeContinuesTheSameRun) {
   EXPECT_EQ(resumed.epoch(), straight.epoch());
   expect_same_weights(*straight.freeze(), *resumed.freeze());
   ASSERT_EQ(resumed.history().steps.size(), straight.history().steps.size());
-  EXPECT_EQ(resumed.history().steps.back().neg_elbo, straight.history().steps.back().neg_elbo);
-  EXPECT_EQ(resumed.history().epochs.back().test_neg_elbo, straight.history().epochs.back().test_neg_elbo);
+  EXPECT_EQ(resumed.history().steps.back().loss, straight.history().steps.back().loss);
+  EXPECT_EQ(resumed.history().epochs.back().test_loss, straight.history().epochs.back().test_loss);
 }
 
 class DamagedCheckpoint : public ::testing::Test {

@@ -56,13 +56,13 @@ TEST(Csv, MetricsPutEpochColumnsOnTheClosingStep) {
   for (int i = 1; i <= 3; ++i) {
     StepMetrics s;
     s.step = i;
-    s.neg_elbo = 100.f - i;
+    s.loss = 100.f - i;
     history.steps.push_back(s);
   }
   EpochMetrics e;
   e.epoch = 1;
   e.step = 2;
-  e.test_neg_elbo = 90;
+  e.test_loss = 90;
   history.epochs.push_back(e);
   testing::TempDir dir;
   write_metrics_csv(history, dir.file("m.csv"));

@@ -67,11 +67,11 @@ TEST(Trainer, LearnsTheSyntheticSet) {
   // The loss falls: the last ten steps average well below the first ten.
   double first = 0, final = 0;
   for (int i = 0; i < 10; ++i) {
-    first += steps[i].neg_elbo / 10;
-    final += steps[steps.size() - 1 - i].neg_elbo / 10;
+    first += steps[i].loss / 10;
+    final += steps[steps.size() - 1 - i].loss / 10;
   }
   EXPECT_LT(final, 0.6 * first);
-  EXPECT_LT(last->history.epochs.back().test_neg_elbo, last->history.epochs.front().test_neg_elbo);
+  EXPECT_LT(last->history.epochs.back().test_loss, last->history.epochs.front().test_loss);
   EXPECT_GT(last->samples_per_sec, 0);
   EXPECT_EQ(last->kl_per_dim.size(), 4u);
   EXPECT_NEAR(last->progress(), 1.0, 1e-9);
@@ -155,7 +155,7 @@ TEST(Trainer, NanLossPausesAndRestoresTheLastGoodWeights) {
   Inference inference(snap->model);
   for (float v : inference.sample(2, 1)[0].pixels) ASSERT_TRUE(std::isfinite(v));
   // Every recorded loss is finite: the bad step was not recorded or applied.
-  for (const auto& s : snap->history.steps) ASSERT_TRUE(std::isfinite(s.neg_elbo));
+  for (const auto& s : snap->history.steps) ASSERT_TRUE(std::isfinite(s.loss));
   // Resuming moves on past the bad batch (until the poisoned image comes round again).
   const auto before = snap->step;
   trainer.resume();

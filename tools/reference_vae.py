@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--iw-samples", type=int, default=1000)
     parser.add_argument("--iw-limit", type=int, default=1000)
+    parser.add_argument("--save", help="write the trained weights (state_dict) here, for tools/export_torchscript.py")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -149,6 +150,8 @@ def main():
         nll = torch.cat([importance_sampled_nll(model, test[i:i + 50], args.iw_samples)
                          for i in range(0, args.iw_limit, 50)])
         result.update({"nll_is": nll.mean().item(), "iw_samples": args.iw_samples, "iw_limit": args.iw_limit})
+    if args.save:
+        torch.save(model.state_dict(), args.save)
     print(json.dumps(result))
 
 

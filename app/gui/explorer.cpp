@@ -15,7 +15,9 @@ std::shared_ptr<const EncodedTestSet> encode_test_set(std::shared_ptr<const Mode
   auto set = std::make_shared<EncodedTestSet>();
   set->model = model;
   Inference inference(model);
-  set->codes = inference.encode(data->test.pixels.data(), data->test.count);
+  // Conditional models encode each test image with its own label.
+  const std::vector<int> labels = inference.capabilities().conditional ? data->test.labels : std::vector<int>{};
+  set->codes = inference.encode(data->test.pixels.data(), data->test.count, 1000, labels);
   set->labels = data->test.labels;
   if (set->codes.dims >= 2 && set->codes.count >= 3) {
     set->pca = compute_pca(set->codes.mu, set->codes.count, set->codes.dims, 2);
@@ -62,7 +64,8 @@ void Explorer::update() {
   const Snapshot& snap = session_.snapshot();
   if (snap.model && (!inference_ || inference_->model() != snap.model)) {
     try {
-      inference_ = std::make_shared<const Inference>(snap.model);
+      // Conditional models are shown for their first class (a class picker is still to come).
+      inference_ = std::make_shared<const Inference>(snap.model, 0);
       model_serial_++;
       const auto dims = std::size_t(inference_->latent_dim());
       if (z_.size() != dims) {

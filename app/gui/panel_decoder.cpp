@@ -91,7 +91,9 @@ const std::vector<float>& DecoderPanel::kl_per_dim() {
   const Snapshot& snap = ctx_.session.snapshot();
   const auto& encoded = explorer_.encoded();
   const bool live = std::any_of(snap.kl_per_dim.begin(), snap.kl_per_dim.end(), [](float v) { return v > 0; });
-  if (live || !encoded || encoded->codes.dims != int(explorer_.z().size())) return snap.kl_per_dim;
+  // Models without a Gaussian posterior have no KL per dimension (the snapshot's list is empty).
+  if (live || !encoded || encoded->codes.dims != int(explorer_.z().size()) || encoded->codes.logvar.empty())
+    return snap.kl_per_dim;
   if (test_kl_serial_ != explorer_.encoded_serial()) {
     const LatentCodes& c = encoded->codes;
     test_kl_.assign(std::size_t(c.dims), 0.f);

@@ -213,7 +213,8 @@ void LatentPanel::draw() {
   if (hover_index_ >= 0) {
     const std::size_t i = std::size_t(hover_index_);
     const ImVec2 c(f.to_px_x(plane_xy_[i * 2]), f.to_px_y(plane_xy_[i * 2 + 1]));
-    draw_ellipse(list, i, c);
+    // The posterior's spread only where the model has one (not for discrete codes).
+    if (!explorer_.encoded()->codes.logvar.empty()) draw_ellipse(list, i, c);
     list->AddCircle(c, point_size_ + 2, IM_COL32(255, 255, 255, 255), 12, 1.5f);
   }
   if (!explorer_.z().empty()) {

@@ -1,5 +1,7 @@
-// Loss curves: train -ELBO, reconstruction and KL per step (raw faint, smoothed bold), test -ELBO
-// and importance-sampled NLL per epoch. Our own plot on ImDrawList.
+// Loss curves: the model's loss and each named term it reports per step (raw faint, smoothed
+// bold) - train -ELBO, reconstruction and KL for a VAE; reconstruction, codebook, commitment,
+// perplexity for a VQ-VAE - test loss and importance-sampled NLL per epoch. Our own plot on
+// ImDrawList.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,12 +18,26 @@ namespace vae::gui {
 
 namespace {
 
-const ImU32 kSeriesColor[3] = {IM_COL32(110, 170, 255, 255), IM_COL32(255, 160, 60, 255), IM_COL32(90, 210, 110, 255)};
-const char* const kSeriesName[3] = {"train -ELBO", "reconstruction", "KL"};
+const ImU32 kSeriesColor[] = {IM_COL32(110, 170, 255, 255), IM_COL32(255, 160, 60, 255), IM_COL32(90, 210, 110, 255),
+                              IM_COL32(230, 210, 80, 255),  IM_COL32(80, 210, 220, 255), IM_COL32(230, 110, 200, 255),
+                              IM_COL32(170, 170, 170, 255)};
+constexpr int kSeriesColors = sizeof kSeriesColor / sizeof kSeriesColor[0];
+ImU32 series_color(int series) { return kSeriesColor[series % kSeriesColors]; }
+
+// Series 0 is the loss, series k > 0 the model's (k-1)-th named term.
+int series_count(const MetricHistory& history) { return 1 + static_cast<int>(history.term_names.size()); }
+std::string series_name(const MetricHistory& history, int series) {
+  if (series == 0) return history.loss_name == "neg_elbo" ? "train -ELBO" : "train loss";
+  const std::string& name = history.term_names[std::size_t(series - 1)];
+  return name == "recon" ? "reconstruction" : name == "kl" ? "KL" : name;
+}
+std::string loss_label(const MetricHistory& history) { return history.loss_name == "neg_elbo" ? "-ELBO" : "loss"; }
 const ImU32 kTestColor = IM_COL32(240, 80, 80, 255);
 const ImU32 kNllColor = IM_COL32(200, 120, 255, 255);
 
-float series_value(const StepMetrics& m, int series) { return series == 0 ? m.neg_elbo : series == 1 ? m.recon : m.kl; }
+float series_value(const StepMetrics& m, int series) {
+  return series == 0 ? m.loss : MetricHistory::value_of(m.terms, series - 1);
+}
 
 double axis_value(double v, bool log_y) {
   if (!log_y) return v;
@@ -66,18 +82,20 @@ class LossPanel : public Panel {
 
  private:
   // Smoothed copies of the step series, extended incrementally as the history grows.
-  void update_smoothing(const std::vector<StepMetrics>& steps) {
+  void update_smoothing(const MetricHistory& history) {
+    const auto& steps = history.steps;
+    const int series = series_count(history);
     const std::uint64_t trainer = ctx_.session.trainer_serial();
-    if (smoothed_with_ != smoothing_ || smoothed_trainer_ != trainer || steps.size() < smooth_[0].size()) {
-      for (int k = 0; k < 3; ++k) {
-        smooth_[k].clear();
-        ema_[k].reset(smoothing_);
-      }
+    if (smoothed_with_ != smoothing_ || smoothed_trainer_ != trainer || int(smooth_.size()) != series ||
+        steps.size() < smooth_[0].size()) {
+      smooth_.assign(std::size_t(series), {});
+      ema_.assign(std::size_t(series), DebiasedEma{});
+      for (auto& ema : ema_) ema.reset(smoothing_);
       smoothed_with_ = smoothing_;
       smoothed_trainer_ = trainer;
     }
     for (std::size_t i = smooth_[0].size(); i < steps.size(); ++i)
-      for (int k = 0; k < 3; ++k) smooth_[k].push_back(float(ema_[k].add(series_value(steps[i], k))));
+      for (int k = 0; k < series; ++k) smooth_[k].push_back(float(ema_[k].add(series_value(steps[i], k))));
   }
 
   PanelContext& ctx_;
@@ -85,8 +103,8 @@ class LossPanel : public Panel {
   bool auto_scroll_ = true;
   double x0_ = 0, x1_ = 1;  // epochs shown when not auto-scrolling
   float smoothing_ = 0.9f;
-  std::vector<float> smooth_[3];
-  DebiasedEma ema_[3];
+  std::vector<std::vector<float>> smooth_;  // one per series: the loss, then the model's terms
+  std::vector<DebiasedEma> ema_;
   float smoothed_with_ = -1;
   std::uint64_t smoothed_trainer_ = ~0ull;
 };
@@ -95,7 +113,13 @@ void LossPanel::draw() {
   const Snapshot& snap = ctx_.session.snapshot();
   const auto& steps = snap.history.steps;
   const auto& epochs = snap.history.epochs;
-  update_smoothing(steps);
+  update_smoothing(snap.history);
+  const int series = series_count(snap.history);
+  const std::string loss = loss_label(snap.history);
+  // Statistics (perplexity, dead codes) follow the loss terms and are not in nats: they are drawn
+  // but do not set the axis range.
+  const int statistics_at = snap.history.term_index("perplexity");
+  const int nats_series = statistics_at >= 0 ? 1 + statistics_at : series;
 
   Toolbar bar;
   ImGui::Checkbox("log axis", &log_y_);
@@ -160,11 +184,11 @@ void LossPanel::draw() {
   // for the rest of it: once there is history, they do not count towards the range.
   const std::size_t skip = steps.size() > 200 ? steps.size() / 100 : 0;
   for (std::size_t i = std::max(first, skip); i < last; ++i) {
-    for (int k = 0; k < 3; ++k) include(smooth_[k][i]);
+    for (int k = 0; k < nats_series; ++k) include(smooth_[k][i]);
   }
   for (const auto& e : epochs) {
     if (e.epoch < f.x0 || e.epoch > f.x1) continue;
-    include(e.test_neg_elbo);
+    include(e.test_loss);
     if (std::isfinite(e.test_nll_is)) include(e.test_nll_is);
   }
   if (!(hi >= lo)) lo = 0, hi = log_y_ ? 3 : 1;
@@ -176,15 +200,15 @@ void LossPanel::draw() {
   draw_axes(list, f, "epoch", "nats / example");
   list->PushClipRect(f.inner0, f.inner1, true);
   if (last > first) {
-    for (int k = 0; k < 3; ++k) {
-      const ImU32 faint = (kSeriesColor[k] & 0x00FFFFFF) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
+    for (int k = 0; k < series; ++k) {
+      const ImU32 faint = (series_color(k) & 0x00FFFFFF) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
       draw_series(list, f, steps, nullptr, k, first, last, faint, 1.f);
     }
-    for (int k = 0; k < 3; ++k) draw_series(list, f, steps, &smooth_[k], k, first, last, kSeriesColor[k], 2.f);
+    for (int k = 0; k < series; ++k) draw_series(list, f, steps, &smooth_[k], k, first, last, series_color(k), 2.f);
   }
   std::vector<ImVec2> test_points, nll_points;
   for (const auto& e : epochs) {
-    const double v = axis_value(e.test_neg_elbo, log_y_);
+    const double v = axis_value(e.test_loss, log_y_);
     if (std::isfinite(v)) test_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(v));
     const double n = axis_value(e.test_nll_is, log_y_);
     if (std::isfinite(n)) nll_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(n));
@@ -195,8 +219,8 @@ void LossPanel::draw() {
   list->PopClipRect();
 
   std::vector<LegendEntry> legend;
-  for (int k = 0; k < 3; ++k) legend.push_back({kSeriesName[k], kSeriesColor[k]});
-  legend.push_back({"test -ELBO", kTestColor, true});
+  for (int k = 0; k < series; ++k) legend.push_back({series_name(snap.history, k), series_color(k)});
+  legend.push_back({"test " + loss, kTestColor, true});
   if (!nll_points.empty()) legend.push_back({"test NLL (IS)", kNllColor, true});
   draw_legend(list, f, legend);
 
@@ -216,9 +240,9 @@ void LossPanel::draw() {
     list->AddLine(ImVec2(px, f.inner0.y), ImVec2(px, f.inner1.y), IM_COL32(255, 255, 255, 90));
     ImGui::BeginTooltip();
     ImGui::Text("step %lld, epoch %.2f", static_cast<long long>(steps[i].step), steps[i].epoch);
-    for (int k = 0; k < 3; ++k) {
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kSeriesColor[k]), "%-15s %9.3f  (raw %.3f)", kSeriesName[k],
-                         smooth_[k][i], series_value(steps[i], k));
+    for (int k = 0; k < series; ++k) {
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series_color(k)), "%-15s %9.3f  (raw %.3f)",
+                         series_name(snap.history, k).c_str(), smooth_[k][i], series_value(steps[i], k));
     }
     ImGui::Text("beta %.3g   %.0f samples/s", steps[i].beta, steps[i].samples_per_sec);
     const EpochMetrics* nearest = nullptr;
@@ -227,13 +251,20 @@ void LossPanel::draw() {
     }
     if (nearest && std::abs(nearest->epoch - x) < 0.5) {
       ImGui::Separator();
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kTestColor), "epoch %d test -ELBO %.3f (recon %.3f, KL %.3f)",
-                         nearest->epoch, nearest->test_neg_elbo, nearest->test_recon, nearest->test_kl);
+      std::string terms;
+      for (std::size_t t = 0; t < snap.history.term_names.size(); ++t) {
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%s %.3f", t ? ", " : "", snap.history.term_names[t].c_str(),
+                      MetricHistory::value_of(nearest->test_terms, int(t)));
+        terms += text;
+      }
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kTestColor), "epoch %d test %s %.3f (%s)", nearest->epoch,
+                         loss.c_str(), nearest->test_loss, terms.c_str());
       if (std::isfinite(nearest->test_nll_is)) {
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kNllColor), "test NLL (IS, k=%d) %.3f", nearest->iw_samples,
                            nearest->test_nll_is);
       }
-      ImGui::Text("active units %d", nearest->active_units);
+      if (nearest->active_units >= 0) ImGui::Text("active units %d", nearest->active_units);
     }
     ImGui::EndTooltip();
   } else if (hovered) {

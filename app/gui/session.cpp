@@ -10,6 +10,8 @@
 
 #include "app/gui/logic/drop.h"
 #include "core/errors.h"
+#include "core/eval/inference.h"
+#include "core/io/model_file.h"
 
 namespace vae::gui {
 
@@ -73,9 +75,15 @@ void Session::adopt_checkpoint(const Checkpoint& checkpoint, const std::string& 
     train_config = checkpoint.train_config;
     checkpoint_path = path;
     install_trainer(std::move(trainer));
-    messages_.report("Opened " + path + " (epoch " + std::to_string(checkpoint.epoch) + ", step " +
-                         std::to_string(checkpoint.step) + "); press Resume to continue training",
-                     false);
+    const auto capabilities = Inference(checkpoint.model).capabilities();
+    if (!capabilities.trainable) {
+      messages_.report("Opened " + path + " (" + capabilities.family + ", read-only: explore it, training is off)",
+                       false);
+    } else {
+      messages_.report("Opened " + path + " (epoch " + std::to_string(checkpoint.epoch) + ", step " +
+                           std::to_string(checkpoint.step) + "); press Resume to continue training",
+                       false);
+    }
   } catch (const std::exception& e) {
     messages_.report(e.what(), true);
   }
@@ -119,6 +127,12 @@ void Session::collect_checkpoint() {
   // --data given with --load picks the data for that checkpoint; otherwise its training data,
   // at the model's image size and with its training split.
   const std::string override_text = path == options_.load_path ? options_.load_data_override : "";
+  const ModelConfig& shape = checkpoint.model_config;
+  if (checkpoint.data_spec.empty() && override_text.empty() && data_ && data_->channels == shape.channels &&
+      data_->height == shape.height && data_->width == shape.width) {
+    adopt_checkpoint(checkpoint, path);  // a TorchScript model: explored on the data shown
+    return;
+  }
   DataSpec spec;
   try {
     spec = data_spec_for(checkpoint, override_text);
@@ -174,7 +188,8 @@ void Session::open_checkpoint(const std::string& path) {
     return;
   }
   pending_checkpoint_path_ = path;
-  pending_checkpoint_ = std::async(std::launch::async, [path] { return load_checkpoint(path); });
+  // Our checkpoints and TorchScript archives (read-only models trained in PyTorch) alike.
+  pending_checkpoint_ = std::async(std::launch::async, [path] { return load_model_file(path); });
 }
 
 void Session::new_trainer(bool start) {

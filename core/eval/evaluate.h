@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/data/dataset.h"
+#include "core/model/capabilities.h"
 
 namespace vae {
 
@@ -24,18 +25,24 @@ struct EvalOptions {
 
 struct EvalResult {
   std::size_t n = 0;
-  double neg_elbo = 0;  // per example, nats
+  double neg_elbo = 0;  // per example, nats: the model's headline loss (-ELBO; recon + VQ terms)
   double recon = 0;
-  double kl = 0;
+  double kl = 0;  // NaN for models without a Gaussian posterior
+  // Every term and statistic the model reports, averaged over the examples (batches for
+  // statistics such as perplexity): "recon", "kl"; "recon", "codebook", "commitment", ...
+  std::vector<NamedValue> terms;
+  double term(const std::string& name) const;  // NaN when the model does not report it
   double nll_is = 0;    // valid when iw_samples > 0
   int iw_samples = 0;
-  int active_units = 0;  // dimensions with Cov_x(E_q[z_d]) > 0.01
+  int active_units = -1;  // dimensions with Cov_x(E_q[z_d]) > 0.01; -1 without posterior variance
   std::vector<double> kl_per_dim;
   std::vector<double> mean_variance_per_dim;  // Cov_x(E_q[z_d]), the activity statistic
-  std::vector<float> per_example_neg_elbo;    // when asked for
+  std::vector<float> per_example_neg_elbo;    // when asked for: each example's headline loss
 };
 
-// Throws ConfigError if the model's image shape does not match the data.
+// Throws ConfigError if the model's image shape does not match the data, or a conditional
+// model meets a split without labels. iw_samples is ignored (nll_is NaN) for models without
+// importance-sampling support.
 EvalResult evaluate(const ModelState& model, const Dataset& data, const Split& split, const EvalOptions& options);
 
 }  // namespace vae

@@ -32,60 +32,133 @@ torch::Tensor pixels_tensor(const float* pixels, std::size_t count, const ModelC
                           {static_cast<std::int64_t>(count), c.channels, c.height, c.width}, torch::kFloat);
 }
 
+// Labels for `count` rows: one per row, one for all, or none for unconditional models.
+torch::Tensor labels_tensor(const std::vector<int>& labels, std::size_t count, const ModelCapabilities& capabilities) {
+  if (!capabilities.conditional) return {};
+  if (labels.empty()) throw ConfigError("the conditional model needs a class for each image: choose a class");
+  if (labels.size() != 1 && labels.size() != count) throw Error("labels: one per image, or one for all");
+  std::vector<std::int64_t> values(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const int label = labels.size() == 1 ? labels[0] : labels[i];
+    if (label < 0 || label >= capabilities.num_classes())
+      throw ConfigError("class " + std::to_string(label) + " is out of range: the model has " +
+                        std::to_string(capabilities.num_classes()) + " classes (0 to " +
+                        std::to_string(capabilities.num_classes() - 1) + ")");
+    values[i] = label;
+  }
+  return torch::tensor(values, torch::kLong);
+}
+
 }  // namespace
 
-Inference::Inference(std::shared_ptr<const ModelState> model) : model_(std::move(model)) {
+Inference::Inference(std::shared_ptr<const ModelState> model, int default_class)
+    : model_(std::move(model)), default_class_(default_class) {
   if (!model_) throw Error("Inference needs a model");
+  capabilities_ = model_->capabilities();
+}
+
+std::vector<int> Inference::labels_or_default(const std::vector<int>& labels) const {
+  if (labels.empty() && capabilities_.conditional && default_class_ >= 0) return {default_class_};
+  return labels;
 }
 
 const ModelConfig& Inference::config() const { return model_->config(); }
-int Inference::latent_dim() const { return model_->config().latent; }
+int Inference::latent_dim() const { return model_->config().latent_size(); }
 
-std::vector<Image> Inference::decode(const std::vector<float>& z, std::size_t count) const {
+std::vector<Image> Inference::decode(const std::vector<float>& z, std::size_t count,
+                                     const std::vector<int>& labels) const {
   if (z.size() != count * latent_dim()) throw Error("decode: z has the wrong size");
   if (count == 0) return {};
   torch::NoGradGuard no_grad;
   auto& module = model_->module();
   const auto codes = torch::from_blob(const_cast<float*>(z.data()), {static_cast<std::int64_t>(count), latent_dim()},
                                       torch::kFloat);
-  return to_images(module->mean_image(module->decode(codes)));
+  return to_images(
+      module->mean_image(module->decode(codes, labels_tensor(labels_or_default(labels), count, capabilities_))));
 }
 
-Image Inference::decode_one(const std::vector<float>& z) const { return decode(z, 1).front(); }
+Image Inference::decode_one(const std::vector<float>& z, int label) const {
+  return decode(z, 1, label >= 0 ? std::vector<int>{label} : std::vector<int>{}).front();
+}
 
-LatentCodes Inference::encode(const float* pixels, std::size_t count, std::size_t batch) const {
+LatentCodes Inference::encode(const float* pixels, std::size_t count, std::size_t batch,
+                              const std::vector<int>& labels) const {
   torch::NoGradGuard no_grad;
   auto& module = model_->module();
   LatentCodes codes;
   codes.count = count;
   codes.dims = latent_dim();
   codes.mu.resize(count * codes.dims);
-  codes.logvar.resize(count * codes.dims);
+  const bool variance = capabilities_.posterior_variance;
+  const bool discrete = capabilities_.posterior == PosteriorKind::DiscreteCodes;
+  if (variance) codes.logvar.resize(count * codes.dims);
+  const auto all_labels = labels_tensor(labels_or_default(labels), count, capabilities_);
   batch = std::max<std::size_t>(1, batch);
   for (std::size_t start = 0; start < count; start += batch) {
     const std::size_t n = std::min(batch, count - start);
-    auto [mu, logvar] = module->encode(pixels_tensor(pixels + start * config().image_size(), n, config()));
-    mu = mu.contiguous();
-    logvar = logvar.contiguous();
-    std::copy(mu.data_ptr<float>(), mu.data_ptr<float>() + mu.numel(), codes.mu.begin() + start * codes.dims);
-    std::copy(logvar.data_ptr<float>(), logvar.data_ptr<float>() + logvar.numel(),
-              codes.logvar.begin() + start * codes.dims);
+    const auto y = all_labels.defined() ? all_labels.narrow(0, std::int64_t(start), std::int64_t(n)) : torch::Tensor();
+    const auto posterior = module->encode(pixels_tensor(pixels + start * config().image_size(), n, config()), y);
+    const auto z = posterior.z.contiguous();
+    std::copy(z.data_ptr<float>(), z.data_ptr<float>() + z.numel(), codes.mu.begin() + start * codes.dims);
+    if (variance) {
+      const auto logvar = posterior.logvar.contiguous();
+      std::copy(logvar.data_ptr<float>(), logvar.data_ptr<float>() + logvar.numel(),
+                codes.logvar.begin() + start * codes.dims);
+    }
+    if (discrete) {
+      const auto indices = posterior.codes.contiguous();
+      codes.codes.insert(codes.codes.end(), indices.data_ptr<std::int64_t>(),
+                         indices.data_ptr<std::int64_t>() + indices.numel());
+    }
   }
   return codes;
 }
 
-std::vector<Image> Inference::reconstruct(const float* pixels, std::size_t count) const {
-  return decode(encode(pixels, count).mu, count);
+std::vector<Image> Inference::reconstruct(const float* pixels, std::size_t count,
+                                          const std::vector<int>& labels) const {
+  return decode(encode(pixels, count, 1000, labels).mu, count, labels);
 }
 
 std::vector<float> Inference::sample_prior(std::size_t count, std::uint64_t seed) const {
+  if (!capabilities_.prior_sampling) throw ConfigError("this model has no prior to sample from");
+  torch::NoGradGuard no_grad;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const auto z = torch::randn({static_cast<std::int64_t>(count), latent_dim()}, generator, torch::kFloat);
+  const auto z = model_->module()->sample_prior(static_cast<std::int64_t>(count), generator).contiguous();
   return std::vector<float>(z.data_ptr<float>(), z.data_ptr<float>() + z.numel());
 }
 
-std::vector<Image> Inference::sample(std::size_t count, std::uint64_t seed) const {
-  return decode(sample_prior(count, seed), count);
+std::vector<Image> Inference::sample(std::size_t count, std::uint64_t seed, int label) const {
+  std::vector<int> labels;
+  if (capabilities_.conditional) {
+    if (label >= 0) {
+      labels = {label};
+    } else {
+      for (std::size_t i = 0; i < count; ++i) labels.push_back(static_cast<int>(i % capabilities_.num_classes()));
+    }
+  }
+  return decode(sample_prior(count, seed), count, labels);
+}
+
+std::vector<float> Inference::codes_to_latent(const std::vector<std::int64_t>& codes) const {
+  const int cells = capabilities_.code_grid_height * capabilities_.code_grid_width;
+  if (capabilities_.posterior != PosteriorKind::DiscreteCodes || codes.size() != static_cast<std::size_t>(cells))
+    throw Error("codes_to_latent: the model has no code grid of this size");
+  std::vector<float> z(std::size_t(cells) * capabilities_.code_dim);
+  for (int cell = 0; cell < cells; ++cell) {
+    if (codes[cell] < 0 || codes[cell] >= capabilities_.codebook_size)
+      throw Error("codes_to_latent: code out of range");
+  }
+  torch::NoGradGuard no_grad;
+  // The code grid's vectors are laid out D x G x G, as decode() reads them.
+  const auto weights = model_->module()->named_parameters(true);
+  const auto* codebook = weights.find("codebook");
+  if (!codebook) throw Error("codes_to_latent: the model has no codebook");
+  const auto book = codebook->contiguous();
+  const float* entries = book.data_ptr<float>();
+  for (int cell = 0; cell < cells; ++cell)
+    for (int d = 0; d < capabilities_.code_dim; ++d)
+      z[std::size_t(d) * cells + cell] = entries[codes[cell] * capabilities_.code_dim + d];
+  return z;
 }
 
 std::vector<float> Pca::project(const std::vector<float>& points, std::size_t count) const {

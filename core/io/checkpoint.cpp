@@ -41,42 +41,66 @@ float float_or_nan(const json& value) {
   return value.is_null() ? std::numeric_limits<float>::quiet_NaN() : value.get<float>();
 }
 
+// Version 2: named series. steps: {"step": [...], "epoch": [...], "beta": [...],
+// "samples_per_sec": [...], "loss": [...], "terms": {"recon": [...], ...}}, plus "loss_name" and
+// "term_names" (the order); epochs: [{..., "train_loss", "test_loss", "test_terms": {...}}].
 json history_to_json(const MetricHistory& history) {
   json steps = json::object();
-  for (const char* key : {"step", "epoch", "neg_elbo", "recon", "kl", "beta", "samples_per_sec"}) steps[key] = json::array();
+  for (const char* key : {"step", "epoch", "loss", "beta", "samples_per_sec"}) steps[key] = json::array();
+  json terms = json::object();
+  for (const auto& name : history.term_names) terms[name] = json::array();
   for (const auto& s : history.steps) {
     steps["step"].push_back(s.step);
     steps["epoch"].push_back(s.epoch);
-    steps["neg_elbo"].push_back(number_or_null(s.neg_elbo));
-    steps["recon"].push_back(number_or_null(s.recon));
-    steps["kl"].push_back(number_or_null(s.kl));
+    steps["loss"].push_back(number_or_null(s.loss));
     steps["beta"].push_back(s.beta);
     steps["samples_per_sec"].push_back(s.samples_per_sec);
+    for (std::size_t t = 0; t < history.term_names.size(); ++t)
+      terms[history.term_names[t]].push_back(number_or_null(MetricHistory::value_of(s.terms, int(t))));
   }
+  steps["terms"] = terms;
   json epochs = json::array();
   for (const auto& e : history.epochs) {
-    epochs.push_back({{"epoch", e.epoch}, {"step", e.step}, {"train_neg_elbo", number_or_null(e.train_neg_elbo)},
-                      {"test_neg_elbo", number_or_null(e.test_neg_elbo)}, {"test_recon", number_or_null(e.test_recon)},
-                      {"test_kl", number_or_null(e.test_kl)}, {"test_nll_is", number_or_null(e.test_nll_is)},
-                      {"iw_samples", e.iw_samples}, {"active_units", e.active_units}});
+    json test_terms = json::object();
+    for (std::size_t t = 0; t < history.term_names.size(); ++t)
+      test_terms[history.term_names[t]] = number_or_null(MetricHistory::value_of(e.test_terms, int(t)));
+    epochs.push_back({{"epoch", e.epoch},
+                      {"step", e.step},
+                      {"train_loss", number_or_null(e.train_loss)},
+                      {"test_loss", number_or_null(e.test_loss)},
+                      {"test_terms", test_terms},
+                      {"test_nll_is", number_or_null(e.test_nll_is)},
+                      {"iw_samples", e.iw_samples},
+                      {"active_units", e.active_units}});
   }
-  return {{"steps", steps}, {"epochs", epochs}};
+  return {{"loss_name", history.loss_name}, {"term_names", history.term_names}, {"steps", steps}, {"epochs", epochs}};
 }
 
-MetricHistory history_from_json(const json& j) {
+// Reads version 2 (named series) and version 1 (fixed columns neg_elbo, recon, kl).
+MetricHistory history_from_json(const json& j, std::uint32_t version) {
   MetricHistory history;
   const auto& steps = j.at("steps");
   const std::size_t n = steps.at("step").size();
-  for (const char* key : {"epoch", "neg_elbo", "recon", "kl", "beta", "samples_per_sec"})
+  const bool named = version >= 2;
+  history.loss_name = named ? j.at("loss_name").get<std::string>() : "neg_elbo";
+  history.term_names =
+      named ? j.at("term_names").get<std::vector<std::string>>() : std::vector<std::string>{"recon", "kl"};
+  if (history.term_names.size() > 64) throw std::runtime_error("the history has more than 64 series");
+  const char* loss_key = named ? "loss" : "neg_elbo";
+  std::vector<const json*> columns;
+  for (const auto& name : history.term_names) columns.push_back(named ? &steps.at("terms").at(name) : &steps.at(name));
+  for (const char* key : {"epoch", loss_key, "beta", "samples_per_sec"})
     if (steps.at(key).size() != n) throw std::runtime_error(std::string("history column '") + key + "' has the wrong length");
+  for (std::size_t t = 0; t < columns.size(); ++t)
+    if (columns[t]->size() != n)
+      throw std::runtime_error("history series '" + history.term_names[t] + "' has the wrong length");
   history.steps.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto& s = history.steps[i];
     s.step = steps["step"][i].get<std::int64_t>();
     s.epoch = steps["epoch"][i].get<double>();
-    s.neg_elbo = float_or_nan(steps["neg_elbo"][i]);
-    s.recon = float_or_nan(steps["recon"][i]);
-    s.kl = float_or_nan(steps["kl"][i]);
+    s.loss = float_or_nan(steps[loss_key][i]);
+    for (const json* column : columns) s.terms.push_back(float_or_nan((*column)[i]));
     s.beta = steps["beta"][i].get<float>();
     s.samples_per_sec = steps["samples_per_sec"][i].get<float>();
   }
@@ -84,10 +108,10 @@ MetricHistory history_from_json(const json& j) {
     EpochMetrics m;
     m.epoch = e.at("epoch").get<int>();
     m.step = e.at("step").get<std::int64_t>();
-    m.train_neg_elbo = float_or_nan(e.at("train_neg_elbo"));
-    m.test_neg_elbo = float_or_nan(e.at("test_neg_elbo"));
-    m.test_recon = float_or_nan(e.at("test_recon"));
-    m.test_kl = float_or_nan(e.at("test_kl"));
+    m.train_loss = float_or_nan(e.at(named ? "train_loss" : "train_neg_elbo"));
+    m.test_loss = float_or_nan(e.at(named ? "test_loss" : "test_neg_elbo"));
+    for (const auto& name : history.term_names)
+      m.test_terms.push_back(float_or_nan(named ? e.at("test_terms").at(name) : e.at("test_" + name)));
     m.test_nll_is = float_or_nan(e.at("test_nll_is"));
     m.iw_samples = e.at("iw_samples").get<int>();
     m.active_units = e.at("active_units").get<int>();
@@ -97,11 +121,22 @@ MetricHistory history_from_json(const json& j) {
 }
 
 json model_config_to_json(const ModelConfig& c) {
-  return {{"kind", to_string(c.kind)},           {"channels", c.channels},
-          {"height", c.height},                  {"width", c.width},
-          {"hidden", c.hidden},                  {"latent", c.latent},
-          {"likelihood", to_string(c.likelihood)}, {"learn_variance", c.learn_variance},
-          {"gaussian_sigma", c.gaussian_sigma}};
+  return {{"kind", to_string(c.kind)},
+          {"channels", c.channels},
+          {"height", c.height},
+          {"width", c.width},
+          {"hidden", c.hidden},
+          {"latent", c.latent},
+          {"likelihood", to_string(c.likelihood)},
+          {"learn_variance", c.learn_variance},
+          {"gaussian_sigma", c.gaussian_sigma},
+          {"family", to_string(c.family)},
+          {"conditional", c.conditional},
+          {"classes", c.classes},
+          {"class_names", c.class_names},
+          {"codebook", c.codebook},
+          {"code_dim", c.code_dim},
+          {"commitment", c.commitment}};
 }
 
 ModelConfig model_config_from_json(const json& j) {
@@ -115,6 +150,15 @@ ModelConfig model_config_from_json(const json& j) {
   c.likelihood = parse_likelihood(j.at("likelihood").get<std::string>());
   c.learn_variance = j.at("learn_variance").get<bool>();
   c.gaussian_sigma = j.at("gaussian_sigma").get<double>();
+  // Version 2 fields; a version-1 file holds an unconditional Gaussian VAE.
+  c.family = parse_model_family(j.value("family", std::string("vae")));
+  c.conditional = j.value("conditional", false);
+  c.classes = j.value("classes", 0);
+  c.class_names = j.value("class_names", std::vector<std::string>{});
+  if (c.class_names.size() > 1000) throw std::runtime_error("more than 1000 class names");
+  c.codebook = j.value("codebook", c.codebook);
+  c.code_dim = j.value("code_dim", c.code_dim);
+  c.commitment = j.value("commitment", c.commitment);
   return c;
 }
 
@@ -151,6 +195,9 @@ std::uint32_t crc32_of(const std::string& bytes, std::size_t length) {
 
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   if (!checkpoint.model) throw IoError(path + ": no model to save");
+  if (!checkpoint.model->capabilities().trainable)
+    throw IoError(path + ": a " + checkpoint.model->capabilities().family +
+                  " is read-only here and is not saved as a checkpoint (keep its .pt file)");
   std::string blobs;
   json tensors = json::array();
   for (const auto& [name, tensor] : named_weights(checkpoint.model->module())) {
@@ -213,9 +260,9 @@ Checkpoint load_checkpoint(const std::string& path) {
     throw CheckpointError(path + ": not a VAE Explorer checkpoint (unknown file format)");
   if (file.size() < kFixed) throw CheckpointError(path + ": checkpoint is truncated (" + std::to_string(file.size()) + " bytes)");
   const auto version = get<std::uint32_t>(file, sizeof kMagic);
-  if (version != kCheckpointVersion)
-    throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) + "; this build reads version " +
-                          std::to_string(kCheckpointVersion));
+  if (version < 1 || version > kCheckpointVersion)
+    throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) +
+                          "; this build reads versions 1 to " + std::to_string(kCheckpointVersion));
   const auto header_size = get<std::uint64_t>(file, 12);
   if (header_size > file.size() - kFixed || file.size() - kFixed - header_size < 8 + 4)
     throw CheckpointError(path + ": checkpoint is truncated (header runs past the end of the file)");
@@ -246,7 +293,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     checkpoint.epoch = progress.at("epoch").get<int>();
     checkpoint.step_in_epoch = progress.at("step_in_epoch").get<std::int64_t>();
     checkpoint.epoch_order = progress.at("epoch_order").get<std::vector<std::int64_t>>();
-    checkpoint.history = history_from_json(header.at("history"));
+    checkpoint.history = history_from_json(header.at("history"), version);
 
     auto blob_at = [&](const json& entry) {
       const auto offset = entry.at("offset").get<std::uint64_t>();

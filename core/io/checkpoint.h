@@ -14,7 +14,9 @@ namespace vae {
 
 class ModelState;
 
-constexpr std::uint32_t kCheckpointVersion = 1;
+// Version 2: model families (family, conditional, classes, codebook) and named metric series.
+// Version-1 files keep loading.
+constexpr std::uint32_t kCheckpointVersion = 2;
 
 struct Checkpoint {
   ModelConfig model_config;

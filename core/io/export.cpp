@@ -126,7 +126,9 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
   std::ostringstream out;
   out << "index,label,class";
   for (int d = 0; d < codes.dims; ++d) out << ",mu_" << d;
-  for (int d = 0; d < codes.dims; ++d) out << ",logvar_" << d;
+  const bool variance = !codes.logvar.empty();  // models without a posterior variance have none
+  if (variance)
+    for (int d = 0; d < codes.dims; ++d) out << ",logvar_" << d;
   out << '\n';
   for (std::size_t i = 0; i < codes.count; ++i) {
     const int label = i < labels.size() ? labels[i] : -1;
@@ -135,7 +137,8 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
     out << ',';
     if (label >= 0 && label < static_cast<int>(class_names.size())) out << csv_field(class_names[label]);
     for (int d = 0; d < codes.dims; ++d) out << ',' << number(codes.mu[i * codes.dims + d]);
-    for (int d = 0; d < codes.dims; ++d) out << ',' << number(codes.logvar[i * codes.dims + d]);
+    if (variance)
+      for (int d = 0; d < codes.dims; ++d) out << ',' << number(codes.logvar[i * codes.dims + d]);
     out << '\n';
   }
   write_file_atomically(path, out.str());
@@ -143,19 +146,27 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
 
 void write_metrics_csv(const MetricHistory& history, const std::string& path) {
   // One table: a row per step; the epoch columns are filled on the step that closed the epoch.
+  // Columns follow the model's named series, e.g. neg_elbo,recon,kl or loss,recon,codebook,...
   std::ostringstream out;
-  out << "step,epoch,neg_elbo,recon,kl,beta,samples_per_sec,test_neg_elbo,test_recon,test_kl,test_nll_is,iw_samples,"
-         "active_units\n";
+  out << "step,epoch," << history.loss_name;
+  for (const auto& name : history.term_names) out << ',' << name;
+  out << ",beta,samples_per_sec,test_" << history.loss_name;
+  for (const auto& name : history.term_names) out << ",test_" << name;
+  out << ",test_nll_is,iw_samples,active_units\n";
+  const int terms = static_cast<int>(history.term_names.size());
   std::size_t next_epoch = 0;
   for (const auto& s : history.steps) {
-    out << s.step << ',' << number(s.epoch) << ',' << number(s.neg_elbo) << ',' << number(s.recon) << ','
-        << number(s.kl) << ',' << number(s.beta) << ',' << number(s.samples_per_sec);
+    out << s.step << ',' << number(s.epoch) << ',' << number(s.loss);
+    for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(s.terms, t));
+    out << ',' << number(s.beta) << ',' << number(s.samples_per_sec);
     if (next_epoch < history.epochs.size() && history.epochs[next_epoch].step == s.step) {
       const auto& e = history.epochs[next_epoch++];
-      out << ',' << number(e.test_neg_elbo) << ',' << number(e.test_recon) << ',' << number(e.test_kl) << ','
-          << number(e.test_nll_is) << ',' << e.iw_samples << ',' << e.active_units;
+      out << ',' << number(e.test_loss);
+      for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(e.test_terms, t));
+      out << ',' << number(e.test_nll_is) << ',' << e.iw_samples << ',';
+      if (e.active_units >= 0) out << e.active_units;
     } else {
-      out << ",,,,,,";
+      out << std::string(std::size_t(terms) + 4, ',');
     }
     out << '\n';
   }

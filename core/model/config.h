@@ -5,12 +5,20 @@
 
 namespace vae {
 
-enum class ModelKind { Mlp, Conv };
+enum class ModelKind { Mlp, Conv };  // the architecture of encoder and decoder
+// The latent-variable model family (core/model/factory.cpp builds each from its own file).
+enum class ModelFamily {
+  Vae,          // Gaussian posterior, N(0, I) prior; conditional when ModelConfig::conditional
+  VqVae,        // van den Oord et al. 2017: a grid of discrete codes from a learned codebook
+  TorchScript,  // a Gaussian VAE trained in PyTorch, loaded read-only from a torch.jit.save file
+};
 enum class Likelihood {
   Bernoulli,            // logits; the summed binary cross-entropy of pytorch/examples
   Gaussian,             // mean = sigmoid(decoder); variance fixed (sigma below) or learned
   ContinuousBernoulli,  // Loaiza-Ganem & Cunningham 2019: a proper density on [0, 1]
 };
+
+constexpr int kMaxTorchScriptLatent = 4096;
 
 struct ModelConfig {
   ModelKind kind = ModelKind::Mlp;
@@ -22,8 +30,19 @@ struct ModelConfig {
   Likelihood likelihood = Likelihood::Bernoulli;
   bool learn_variance = false;     // Gaussian only: learn one global log-sigma
   double gaussian_sigma = 0.1;     // Gaussian only: fixed sigma (initial sigma when learned)
+  ModelFamily family = ModelFamily::Vae;
+  bool conditional = false;              // VAE: p(x | y, z), q(z | x, y) with a one-hot class label y
+  int classes = 0;                       // conditional: number of classes (2..1000)
+  std::vector<std::string> class_names;  // conditional: their names (optional; numbers otherwise)
+  int codebook = 64;                     // VQ-VAE: codebook entries K (2..4096)
+  int code_dim = 16;                     // VQ-VAE: length of each code vector (1..256)
+  double commitment = 0.25;              // VQ-VAE: weight of the commitment loss (beta of the paper)
 
   int image_size() const { return channels * height * width; }
+  // Floats of one latent point as decode() takes it: `latent` for a VAE, the code grid's
+  // vectors (code_dim x grid) for a VQ-VAE.
+  int latent_size() const;
+  int code_grid_side() const;  // VQ-VAE: side of the code grid (image side / 4)
   // Throws ConfigError with the first problem found.
   void validate() const;
   std::string describe() const;  // e.g. "MLP 784-400-20-400-784, Bernoulli"
@@ -31,7 +50,9 @@ struct ModelConfig {
 
 std::string to_string(ModelKind kind);
 std::string to_string(Likelihood likelihood);
+std::string to_string(ModelFamily family);
 ModelKind parse_model_kind(const std::string& text);    // "mlp" | "conv"
+ModelFamily parse_model_family(const std::string& text);  // "vae" | "vqvae"
 Likelihood parse_likelihood(const std::string& text);   // "bernoulli" | "gaussian" | "cbernoulli"
 
 struct TrainConfig {

@@ -1,15 +1,13 @@
+// What all model families share: likelihoods, the Gaussian ELBO, frozen copies.
 #include "core/model/vae.h"
 
 #include <cmath>
 
+#include "core/errors.h"
+
 namespace vae {
-namespace nn = torch::nn;
 
 namespace {
-
-// Down-sampling steps of the convolutional VAE: each halves the side (4x4 kernel, stride 2).
-int conv_steps(int side) { return side == 64 ? 3 : 2; }
-int conv_channels(int index) { return index == 0 ? 32 : 64; }
 
 // log C(lambda) of the continuous Bernoulli, C = 2 atanh(1 - 2 lambda) / (1 - 2 lambda);
 // its Taylor series near lambda = 1/2 avoids 0/0.
@@ -36,79 +34,7 @@ torch::Tensor continuous_bernoulli_mean(const torch::Tensor& logits) {
 
 }  // namespace
 
-VaeImpl::VaeImpl(const ModelConfig& config) : config_(config) {
-  config_.validate();
-  const int pixels = config_.image_size();
-  encoder_ = nn::Sequential();
-  decoder_ = nn::Sequential();
-  int features = 0;
-  if (config_.kind == ModelKind::Mlp) {
-    int in = pixels;
-    encoder_->push_back(nn::Flatten());
-    for (int width : config_.hidden) {
-      encoder_->push_back(nn::Linear(in, width));
-      encoder_->push_back(nn::ReLU());
-      in = width;
-    }
-    features = in;
-    int out = config_.latent;
-    for (auto it = config_.hidden.rbegin(); it != config_.hidden.rend(); ++it) {
-      decoder_->push_back(nn::Linear(out, *it));
-      decoder_->push_back(nn::ReLU());
-      out = *it;
-    }
-    decoder_->push_back(nn::Linear(out, pixels));
-    decoder_->push_back(nn::Unflatten(nn::UnflattenOptions(1, {config_.channels, config_.height, config_.width})));
-  } else {
-    const int steps = conv_steps(config_.height);
-    const int side = config_.height >> steps;
-    int channels = config_.channels;
-    for (int i = 0; i < steps; ++i) {
-      encoder_->push_back(nn::Conv2d(nn::Conv2dOptions(channels, conv_channels(i), 4).stride(2).padding(1)));
-      encoder_->push_back(nn::ReLU());
-      channels = conv_channels(i);
-    }
-    const int flat = channels * side * side;
-    const int dense = config_.hidden.front();
-    encoder_->push_back(nn::Flatten());
-    encoder_->push_back(nn::Linear(flat, dense));
-    encoder_->push_back(nn::ReLU());
-    features = dense;
-
-    decoder_->push_back(nn::Linear(config_.latent, dense));
-    decoder_->push_back(nn::ReLU());
-    decoder_->push_back(nn::Linear(dense, flat));
-    decoder_->push_back(nn::ReLU());
-    decoder_->push_back(nn::Unflatten(nn::UnflattenOptions(1, {channels, side, side})));
-    for (int i = steps - 1; i >= 0; --i) {
-      const int out = i == 0 ? config_.channels : conv_channels(i - 1);
-      decoder_->push_back(
-          nn::ConvTranspose2d(nn::ConvTranspose2dOptions(conv_channels(i), out, 4).stride(2).padding(1)));
-      if (i != 0) decoder_->push_back(nn::ReLU());
-    }
-  }
-  // Registration order matches pytorch/examples vae (fc1, fc21, fc22, fc3, fc4) for the MLP.
-  register_module("encoder", encoder_);
-  mu_head_ = register_module("mu", nn::Linear(features, config_.latent));
-  logvar_head_ = register_module("logvar", nn::Linear(features, config_.latent));
-  register_module("decoder", decoder_);
-  if (config_.likelihood == Likelihood::Gaussian && config_.learn_variance) {
-    learned_log_sigma_ =
-        register_parameter("log_sigma", torch::full({1}, std::log(config_.gaussian_sigma), torch::kFloat));
-  }
-}
-
-std::pair<torch::Tensor, torch::Tensor> VaeImpl::encode(const torch::Tensor& x) {
-  auto h = encoder_->forward(x);
-  return {mu_head_->forward(h), logvar_head_->forward(h)};
-}
-
-torch::Tensor VaeImpl::decode(const torch::Tensor& z) { return decoder_->forward(z); }
-
-torch::Tensor VaeImpl::log_sigma() const {
-  if (learned_log_sigma_.defined()) return learned_log_sigma_.clamp(-7.0, 3.0);
-  return torch::full({1}, std::log(config_.gaussian_sigma), torch::kFloat);
-}
+torch::Tensor VaeImpl::log_sigma() const { return torch::full({1}, std::log(config_.gaussian_sigma), torch::kFloat); }
 
 torch::Tensor VaeImpl::mean_image(const torch::Tensor& out) const {
   switch (config_.likelihood) {
@@ -142,15 +68,52 @@ torch::Tensor gaussian_kl_per_dim(const torch::Tensor& mu, const torch::Tensor& 
   return 0.5 * (mu * mu + torch::exp(logvar) - 1 - logvar);
 }
 
-ElboParts elbo_parts(Vae& model, const torch::Tensor& x, const torch::Tensor& eps) {
-  ElboParts parts;
-  std::tie(parts.mu, parts.logvar) = model->encode(x);
-  const auto z = parts.mu + torch::exp(0.5 * parts.logvar) * eps;
-  parts.recon = -model->log_likelihood(model->decode(z), x);
-  parts.kl_per_dim = gaussian_kl_per_dim(parts.mu, parts.logvar);
-  parts.kl = parts.kl_per_dim.sum(1);
-  return parts;
+LossTerms gaussian_elbo(VaeImpl& model, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& eps,
+                        double beta) {
+  LossTerms terms;
+  terms.posterior = model.encode(x, y);
+  const auto& mu = terms.posterior.mu;
+  const auto& logvar = terms.posterior.logvar;
+  const auto z = mu + torch::exp(0.5 * logvar) * eps;
+  const auto recon = -model.log_likelihood(model.decode(z, y), x);
+  terms.kl_per_dim = gaussian_kl_per_dim(mu, logvar);
+  const auto kl = terms.kl_per_dim.sum(1);
+  terms.names = {"recon", "kl"};
+  terms.values = {recon, kl};
+  terms.score = recon + kl;
+  // Summed over the batch, as pytorch/examples does (Adam is nearly invariant to the scale).
+  terms.objective = recon.sum() + beta * kl.sum();
+  return terms;
 }
+
+torch::Tensor VaeImpl::one_hot(const torch::Tensor& y) const {
+  if (!config_.conditional) return {};
+  if (!y.defined() || y.dim() != 1) throw ConfigError("this conditional model needs one class label per image");
+  if (y.numel() > 0) {
+    const auto lo = y.min().item<std::int64_t>(), hi = y.max().item<std::int64_t>();
+    if (lo < 0 || hi >= config_.classes)
+      throw ConfigError("class label " + std::to_string(lo < 0 ? lo : hi) + " is out of range: the model knows " +
+                        std::to_string(config_.classes) + " classes (0 to " + std::to_string(config_.classes - 1) +
+                        ")");
+  }
+  return torch::one_hot(y.to(torch::kLong), config_.classes).to(torch::kFloat);
+}
+
+std::shared_ptr<VaeImpl> VaeImpl::frozen_copy() const {
+  Vae copy = make_model(config_);
+  {
+    torch::NoGradGuard no_grad;
+    const auto source = named_parameters(true);
+    auto target = copy->named_parameters(true);
+    TORCH_CHECK(source.size() == target.size(), "frozen_copy: the factory built a different model");
+    for (const auto& item : source) target[item.key()].copy_(item.value());
+  }
+  copy->eval();
+  for (auto& p : copy->parameters()) p.set_requires_grad(false);
+  return copy.ptr();
+}
+
+Vae::Vae(const ModelConfig& config) : ModuleHolder(make_model(config).ptr()) {}
 
 void copy_parameters(const Vae& from, Vae& to) {
   torch::NoGradGuard no_grad;
@@ -166,10 +129,6 @@ std::vector<std::pair<std::string, torch::Tensor>> named_weights(const Vae& mode
   return out;
 }
 
-ModelState::ModelState(const Vae& source) : module_(source->config()) {
-  copy_parameters(source, module_);
-  module_->eval();
-  for (auto& p : module_->parameters()) p.set_requires_grad(false);
-}
+ModelState::ModelState(const Vae& source) : module_(source->frozen_copy()) {}
 
 }  // namespace vae

@@ -341,6 +341,8 @@ struct FusedMlpStep::Impl {
 std::string FusedMlpStep::unsupported_reason(VaeImpl& model) {
   const ModelConfig& config = model.config();
   if (config.kind != ModelKind::Mlp) return "not an MLP";
+  if (config.family != ModelFamily::Vae || config.conditional) return "not an unconditional Gaussian VAE";
+  if (!model.capabilities().trainable) return "read-only";
   if (!find_sgemm()) return "no sgemm_ in the loaded BLAS";
   const auto expected = expected_parameters(config);
   auto named = model.named_parameters(true);

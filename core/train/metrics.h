@@ -1,8 +1,11 @@
 #pragma once
-// Metric history kept by the trainer, saved in checkpoints and exported as CSV.
-// All losses are per example, in nats.
+// Metric history kept by the trainer, saved in checkpoints and exported as CSV. Each model
+// reports its loss as named terms ("recon", "kl"; "recon", "codebook", "commitment",
+// "perplexity", ...): the history keeps them as named series, so the Loss panel, the CSV and the
+// checkpoint show whatever a model reports without code per model. Losses are per example, nats.
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace vae {
@@ -10,9 +13,8 @@ namespace vae {
 struct StepMetrics {
   std::int64_t step = 0;
   double epoch = 0;  // fractional: 2.5 = half-way through the third epoch
-  float neg_elbo = 0;
-  float recon = 0;   // -E_q[log p(x|z)]
-  float kl = 0;      // KL(q(z|x) || N(0, I))
+  float loss = 0;    // the model's headline loss: -ELBO for VAEs, recon + VQ terms for a VQ-VAE
+  std::vector<float> terms;  // MetricHistory::term_names order
   float beta = 1;
   float samples_per_sec = 0;
 };
@@ -20,18 +22,35 @@ struct StepMetrics {
 struct EpochMetrics {
   int epoch = 0;  // 1-based: the epoch just finished
   std::int64_t step = 0;
-  float train_neg_elbo = 0;  // average over the epoch's batches
-  float test_neg_elbo = 0;
-  float test_recon = 0;
-  float test_kl = 0;
+  float train_loss = 0;  // average over the epoch's batches
+  float test_loss = 0;
+  std::vector<float> test_terms;                                // MetricHistory::term_names order
   float test_nll_is = std::numeric_limits<float>::quiet_NaN();  // NaN when not computed
   int iw_samples = 0;
-  int active_units = 0;
+  int active_units = -1;  // -1 when the model has no posterior variance
 };
 
 struct MetricHistory {
+  std::string loss_name = "neg_elbo";  // what StepMetrics::loss is: "neg_elbo" or "loss"
+  std::vector<std::string> term_names = {"recon", "kl"};
   std::vector<StepMetrics> steps;
   std::vector<EpochMetrics> epochs;
+
+  // Index of a named term, or -1.
+  int term_index(const std::string& name) const {
+    for (std::size_t i = 0; i < term_names.size(); ++i)
+      if (term_names[i] == name) return static_cast<int>(i);
+    return -1;
+  }
+  // A term of a step or an epoch's test terms by name; NaN when the model does not report it.
+  static float value_of(const std::vector<float>& terms, int index) {
+    return index >= 0 && index < static_cast<int>(terms.size()) ? terms[index]
+                                                                : std::numeric_limits<float>::quiet_NaN();
+  }
+  float step_term(const StepMetrics& s, const std::string& name) const { return value_of(s.terms, term_index(name)); }
+  float test_term(const EpochMetrics& e, const std::string& name) const {
+    return value_of(e.test_terms, term_index(name));
+  }
 };
 
 }  // namespace vae

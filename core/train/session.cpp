@@ -23,6 +23,24 @@ void check_shapes(const ModelConfig& model, const Dataset& data) {
                       std::to_string(data.width));
 }
 
+// A conditional model needs labels, and as many classes as the data set has.
+void check_labels(const ModelConfig& model, const Dataset& data) {
+  if (!model.conditional) return;
+  if (!data.train.has_labels() || !data.test.has_labels())
+    throw ConfigError("a conditional model needs a labelled data set, and '" + data.name +
+                      "' has no labels: train without --conditional or choose labelled data");
+  int classes = static_cast<int>(data.class_names.size());
+  for (int label : data.train.labels) classes = std::max(classes, label + 1);
+  if (classes != model.classes)
+    throw ConfigError("the conditional model knows " + std::to_string(model.classes) + " classes but the data set '" +
+                      data.name + "' has " + std::to_string(classes));
+}
+
+torch::Tensor labels_tensor(const Split& split) {
+  std::vector<std::int64_t> labels(split.labels.begin(), split.labels.end());
+  return torch::tensor(labels, torch::kLong);
+}
+
 }  // namespace
 
 std::string serialize_optimizer(torch::optim::Optimizer& optimizer) {
@@ -49,6 +67,7 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Mode
   model_config_.validate();
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   // The global generator initialises weights, so the seed fixes them as it does in PyTorch.
   torch::manual_seed(train_.seed);
   model_ = Vae(model_config_);
@@ -61,12 +80,17 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   train_.validate();
   check_shapes(model_config_, *data_);
+  check_labels(model_config_, *data_);
   if (!checkpoint.data_identity.empty() && checkpoint.data_identity != data_->identity())
     data_warning_ = "this model was trained on " + checkpoint.data_identity + ", now training on " + data_->identity();
-  model_ = Vae(model_config_);
-  copy_parameters(checkpoint.model->module(), model_);
+  if (checkpoint.model->capabilities().trainable) {
+    model_ = Vae(model_config_);
+    copy_parameters(checkpoint.model->module(), model_);
+  } else {
+    model_ = checkpoint.model->module();  // read-only (TorchScript): explored, never trained
+  }
   init_common();
-  if (!checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
+  if (optimizer_ && !checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
   set_learning_rate(train_.learning_rate);
   if (fused_) fused_->import_adam_state(torch_adam_state());
   if (!checkpoint.rng_state.empty()) {
@@ -95,10 +119,14 @@ void TrainingSession::init_common() {
   train_images_ = torch::from_blob(const_cast<float*>(split.pixels.data()),
                                    {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width},
                                    torch::kFloat);
+  if (model_config_.conditional) train_labels_ = labels_tensor(split);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
-  kl_per_dim_.assign(model_config_.latent, 0.f);
+  if (trainable())
+    optimizer_ =
+        std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
+  kl_per_dim_.assign(model_->capabilities().posterior_variance ? model_config_.latent : 0, 0.f);
+  history_.loss_name = model_->capabilities().posterior_variance ? "neg_elbo" : "loss";
+  history_.term_names.clear();
   const char* fused_env = std::getenv("VAE_FUSED_STEP");
   use_fused_step(!(fused_env && std::string(fused_env) == "0"));
   remember_good_state();
@@ -106,6 +134,7 @@ void TrainingSession::init_common() {
 
 void TrainingSession::use_fused_step(bool on) {
   // Switching hands the moments over, so either path continues where the other stopped.
+  if (!trainable()) return;
   const AdamState adam = export_adam_state();
   fused_ = on ? FusedMlpStep::create(*model_, train_.batch_size) : nullptr;
   fused_kl_per_dim_.assign(model_config_.latent, 0.f);
@@ -114,6 +143,7 @@ void TrainingSession::use_fused_step(bool on) {
 
 void TrainingSession::set_learning_rate(double lr) {
   train_.learning_rate = lr;
+  if (!optimizer_) return;
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
@@ -141,6 +171,7 @@ AdamState TrainingSession::export_adam_state() const {
 
 AdamState TrainingSession::torch_adam_state() const {
   AdamState adam;
+  if (!optimizer_) return adam;  // a read-only model
   auto& state = optimizer_->state();
   if (state.empty()) return adam;  // no step taken yet: a fresh optimiser
   torch::NoGradGuard no_grad;
@@ -164,6 +195,7 @@ AdamState TrainingSession::torch_adam_state() const {
 }
 
 void TrainingSession::import_adam_state(const AdamState& adam) {
+  if (!trainable()) return;
   optimizer_ =
       std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
   if (!adam.empty()) {
@@ -193,6 +225,8 @@ void TrainingSession::import_adam_state(const AdamState& adam) {
 
 TrainingSession::StepResult TrainingSession::train_step() {
   if (epoch_complete()) throw std::logic_error("train_step: evaluate_epoch() must close the finished epoch first");
+  if (!trainable())
+    throw ConfigError("this " + model_->capabilities().family + " is read-only: it is explored, not trained");
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t total = train_images_.size(0);
   if (step_in_epoch_ == 0) {
@@ -202,16 +236,18 @@ TrainingSession::StepResult TrainingSession::train_step() {
   }
   const std::int64_t first = step_in_epoch_ * train_.batch_size;
   const std::int64_t count = std::min<std::int64_t>(train_.batch_size, total - first);
-  const auto x = train_images_.index_select(0, order_.narrow(0, first, count));
-  const auto eps = torch::randn({count, model_config_.latent}, generator_, torch::kFloat);
-  if (fused_) return fused_train_step(x, eps, count, started);
+  const auto batch = order_.narrow(0, first, count);
+  const auto x = train_images_.index_select(0, batch);
+  const auto y = train_labels_.defined() ? train_labels_.index_select(0, batch) : torch::Tensor();
+  if (fused_) {
+    // The noise the model's loss() would draw first, from the same generator.
+    const auto eps = torch::randn({count, model_config_.latent}, generator_, torch::kFloat);
+    return fused_train_step(x, eps, count, started);
+  }
 
   model_->train();
-  const auto parts = elbo_parts(model_, x, eps);
-  const auto recon = parts.recon.sum();
-  const auto kl = parts.kl.sum();
-  // Summed over the batch, as pytorch/examples does (Adam is nearly invariant to the scale).
-  const auto loss = recon + train_.beta * kl;
+  const auto terms = model_->loss(x, y, generator_, train_.beta);
+  const auto& loss = terms.objective;
   bool finite = std::isfinite(loss.item<double>());
   if (finite) {
     optimizer_->zero_grad();
@@ -230,10 +266,13 @@ TrainingSession::StepResult TrainingSession::train_step() {
   optimizer_->step();
   ++step_;
 
-  torch::NoGradGuard no_grad;
-  const auto kl_dims = parts.kl_per_dim.mean(0).contiguous();
-  record_step(count, recon.item<double>(), kl.item<double>(), kl_dims.data_ptr<float>(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  train_seconds_ += seconds;
+  train_examples_ += count;
+  const double rate = count / std::max(seconds, 1e-9);
+  samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  record_step(terms, count);
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
 }
 
@@ -250,30 +289,56 @@ TrainingSession::StepResult TrainingSession::fused_train_step(const torch::Tenso
     return StepResult::NonFinite;
   }
   ++step_;
-  record_step(count, loss.recon, loss.kl, fused_kl_per_dim_.data(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
-}
-
-void TrainingSession::record_step(std::int64_t count, double recon_sum, double kl_sum, const float* batch_kl_per_dim,
-                                  double seconds) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   train_seconds_ += seconds;
   train_examples_ += count;
   const double rate = count / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  record_fused_step(loss.recon, loss.kl, count);
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+void TrainingSession::record_fused_step(double recon_sum, double kl_sum, std::int64_t count) {
+  // The Gaussian VAE's LossTerms: {"recon", "kl"}, score = recon + kl (core/model/vae.cpp).
+  if (history_.term_names.empty()) history_.term_names = {"recon", "kl"};
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  metrics.recon = static_cast<float>(recon_sum / count);
-  metrics.kl = static_cast<float>(kl_sum / count);
-  metrics.neg_elbo = metrics.recon + metrics.kl;
+  metrics.terms = {static_cast<float>(recon_sum / count), static_cast<float>(kl_sum / count)};
+  metrics.loss = static_cast<float>((recon_sum + kl_sum) / count);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
-  history_.steps.push_back(metrics);
-  epoch_loss_sum_ += metrics.neg_elbo * count;
+  history_.steps.push_back(std::move(metrics));
+  epoch_loss_sum_ += history_.steps.back().loss * count;
   epoch_examples_ += count;
-  for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl_per_dim[d];
-  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  for (std::size_t d = 0; d < kl_per_dim_.size(); ++d)
+    kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * fused_kl_per_dim_[d];
+}
+
+void TrainingSession::record_step(const LossTerms& terms, std::int64_t count) {
+  torch::NoGradGuard no_grad;
+  if (history_.term_names.empty()) {
+    history_.term_names = terms.names;
+    for (const auto& statistic : terms.statistics) history_.term_names.push_back(statistic.name);
+  }
+  StepMetrics metrics;
+  metrics.step = step_;
+  metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
+  for (const auto& value : terms.values)
+    metrics.terms.push_back(static_cast<float>(value.sum().item<double>() / count));
+  for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
+  metrics.loss = static_cast<float>(terms.score.sum().item<double>() / count);
+  metrics.beta = static_cast<float>(train_.beta);
+  metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
+  history_.steps.push_back(std::move(metrics));
+  epoch_loss_sum_ += history_.steps.back().loss * count;
+  epoch_examples_ += count;
+  if (terms.kl_per_dim.defined() && !kl_per_dim_.empty()) {
+    const auto kl_dims = terms.kl_per_dim.mean(0).contiguous();
+    const float* batch_kl = kl_dims.data_ptr<float>();
+    for (std::size_t d = 0; d < kl_per_dim_.size(); ++d) kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * batch_kl[d];
+  }
 }
 
 EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
@@ -282,19 +347,19 @@ EpochMetrics TrainingSession::evaluate_epoch(const std::atomic<bool>* cancel) {
   EpochMetrics metrics;
   metrics.epoch = epoch_;
   metrics.step = step_;
-  metrics.train_neg_elbo = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
+  metrics.train_loss = static_cast<float>(epoch_loss_sum_ / std::max<std::int64_t>(1, epoch_examples_));
   const auto frozen = freeze();
   EvalOptions options;
   // A seed of its own per epoch, so evaluation never moves the training generator.
   options.seed = train_.seed * 1000003ull + static_cast<std::uint64_t>(epoch_);
   options.cancel = cancel;
   const auto result = evaluate(*frozen, *data_, data_->test, options);
-  metrics.test_neg_elbo = static_cast<float>(result.neg_elbo);
-  metrics.test_recon = static_cast<float>(result.recon);
-  metrics.test_kl = static_cast<float>(result.kl);
+  metrics.test_loss = static_cast<float>(result.neg_elbo);
+  for (const auto& name : history_.term_names) metrics.test_terms.push_back(static_cast<float>(result.term(name)));
   metrics.active_units = result.active_units;
-  for (int d = 0; d < model_config_.latent; ++d) kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
-  if (train_.iw_samples > 0) {
+  for (std::size_t d = 0; d < kl_per_dim_.size() && d < result.kl_per_dim.size(); ++d)
+    kl_per_dim_[d] = static_cast<float>(result.kl_per_dim[d]);
+  if (train_.iw_samples > 0 && frozen->capabilities().importance_sampling) {
     options.iw_samples = train_.iw_samples;
     options.limit = static_cast<std::size_t>(std::max(1, train_.iw_limit));
     metrics.test_nll_is = static_cast<float>(evaluate(*frozen, *data_, data_->test, options).nll_is);
@@ -325,7 +390,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
     TrainingSession& self = const_cast<TrainingSession&>(*this);
     self.import_adam_state(fused_->export_adam_state());
   }
-  checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
+  if (optimizer_) checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());
   if (step_in_epoch_ > 0) {

@@ -52,6 +52,7 @@ class TrainingSession {
   const ModelConfig& model_config() const { return model_config_; }
   const TrainConfig& train_config() const { return train_; }
   const MetricHistory& history() const { return history_; }
+  // Average KL of each latent dimension over recent batches; empty for models without one.
   const std::vector<float>& kl_per_dim() const { return kl_per_dim_; }
   std::int64_t step() const { return step_; }
   int epoch() const { return epoch_; }
@@ -60,6 +61,8 @@ class TrainingSession {
   double samples_per_sec() const { return samples_per_sec_; }
   double train_seconds() const { return train_seconds_; }
   std::int64_t train_examples() const { return train_examples_; }
+  // False for read-only models (TorchScript): they are explored, and train_step() throws.
+  bool trainable() const { return model_->capabilities().trainable; }
   bool planned_epochs_done() const { return epoch_ >= train_.epochs; }
   std::int64_t last_good_step() const { return last_good_.step; }
   const Vae& model() const { return model_; }
@@ -69,12 +72,15 @@ class TrainingSession {
  private:
   void init_common();
   void remember_good_state();
+  // Appends one step's metrics: the per-example headline loss and the model's named terms
+  // (batch means) and statistics, in the history's term order.
+  void record_step(const LossTerms& terms, std::int64_t count);
   void restore_good_state();
   AdamState torch_adam_state() const;
   StepResult fused_train_step(const torch::Tensor& x, const torch::Tensor& eps, std::int64_t count,
                               std::chrono::steady_clock::time_point started);
-  // Counters, the per-step metrics and the KL-per-dimension average of a step that succeeded.
-  void record_step(std::int64_t count, double recon_sum, double kl_sum, const float* batch_kl_per_dim, double seconds);
+  // The fused step's metrics, as record_step() makes them from the model's LossTerms.
+  void record_fused_step(double recon_sum, double kl_sum, std::int64_t count);
 
   std::shared_ptr<const Dataset> data_;
   ModelConfig model_config_;
@@ -85,6 +91,7 @@ class TrainingSession {
   std::vector<float> fused_kl_per_dim_;
   at::Generator generator_;
   torch::Tensor train_images_;  // a view of the data set's pixels, no copy
+  torch::Tensor train_labels_;  // conditional models: int64 labels of the training split
   torch::Tensor order_;         // the shuffle of the current epoch
   std::int64_t step_ = 0;
   int epoch_ = 0;

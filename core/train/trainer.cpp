@@ -219,6 +219,11 @@ void Trainer::run_loop() {
         case Command::Kind::Start:
         case Command::Kind::Resume:
           if (w.state == TrainerState::Failed) break;
+          if (!session.trainable()) {
+            say("this " + session.model()->capabilities().family + " is read-only: explore it, train models here",
+                false);
+            break;
+          }
           if (session.planned_epochs_done()) {
             say("all " + std::to_string(session.train_config().epochs) + " planned epochs are done; raise the epoch count to train on", false);
             w.state = TrainerState::Finished;
@@ -232,6 +237,7 @@ void Trainer::run_loop() {
           w.steps_requested = 0;
           break;
         case Command::Kind::Step:
+          if (!session.trainable()) break;
           if (w.state != TrainerState::Running && w.state != TrainerState::Failed) {
             w.steps_requested += static_cast<int>(command.value);
             w.state = TrainerState::Paused;
