@@ -89,7 +89,8 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   // Only rank 0 talks: the other ranks print nothing but errors.
   const bool leader = distributed.rank == 0;
   const std::string threads = configure_threads(ThreadProfile::Headless, o.torch_threads);
-  if (leader) std::cerr << "threads: " << threads << "\n";
+  // The first line says which BLAS kernel runs: a wrong one costs a factor of 4-5.
+  if (leader) std::cerr << "compute: " << threads << "\n";
   if (detect_blas().is_reference)
     std::cerr << "warning: the netlib reference BLAS is active; training will be about 10x slower. "
                  "Install libopenblas0-pthread (tools/install-deps does).\n";

@@ -8,16 +8,19 @@
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/io/file_watch.h"
+#include "core/runtime/cpu_kernel.h"
 #ifdef VAE_WITH_GUI
 #include "app/gui/gui.h"
 #endif
 
 int main(int argc, char** argv) {
+  // Before anything else: may restart the program once with a better BLAS kernel.
+  vae::ensure_best_blas_kernel(argv);
   CLI::App app{"VAE Explorer: train, explore and export variational autoencoders"};
   app.require_subcommand(0, 1);
   app.set_version_flag(
       "--version", [] { return vae::version_text(); },
-      "Print the versions of this program, LibTorch and the BLAS in use, then exit");
+      "Print the versions of this program, LibTorch, the BLAS and its kernel, then exit");
   const auto train = vae::cli::add_train_command(app);
   const auto eval = vae::cli::add_eval_command(app);
   const auto sample = vae::cli::add_sample_command(app);

@@ -3,6 +3,9 @@
 #include <dlfcn.h>
 #include <torch/version.h>  // the macros only; no torch.h here
 
+#include <sstream>
+
+#include "core/runtime/cpu_kernel.h"
 #include "core/runtime/runtime.h"
 
 #ifndef VAE_VERSION
@@ -12,19 +15,26 @@
 namespace vae {
 
 std::string version_text() {
-  std::string text = "vae-explorer " VAE_VERSION "\n";
-  text += "LibTorch " TORCH_VERSION "\n";
+  std::ostringstream out;
+  out << "vae-explorer " VAE_VERSION "\n"
+      << "LibTorch " TORCH_VERSION "\n";
   const BlasInfo blas = detect_blas();
-  text += "BLAS " + blas.library + (blas.is_reference ? " (reference BLAS: slow, install libopenblas0-pthread)" : "") +
-          "\n";
+  out << "BLAS " << blas.library << (blas.is_reference ? " (reference BLAS: slow, install libopenblas0-pthread)" : "")
+      << "\n"
+      << "BLAS kernel: " << active_blas_kernel().describe() << "\n";
   // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas. Its line
   // names the version and the kernels it picked for this CPU.
   using GetConfig = const char* (*)();
   if (auto get_config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
-    if (const char* config = get_config()) text += std::string(config) + "\n";
+    if (const char* config = get_config()) out << config << "\n";
   }
-  text.pop_back();  // the caller ends the last line
-  return text;
+  const CpuFeatures cpu = read_cpu_features();
+  out << "CPU: " << (cpu.vendor.empty() ? "unknown" : cpu.vendor) << " family " << cpu.family << " model " << cpu.model
+      << (cpu.avx512f && cpu.os_saves_zmm ? ", AVX-512"
+          : cpu.avx2                      ? ", AVX2"
+                                          : "")
+      << (cpu.avx512_bf16 ? " BF16" : "");
+  return out.str();
 }
 
 }  // namespace vae

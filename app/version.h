@@ -6,7 +6,8 @@
 namespace vae {
 
 // One fact a line: our name and version, the LibTorch it was built against, the BLAS library
-// mapped into this process (and OpenBLAS's own configuration line when that is the one).
+// mapped into this process and the kernel it runs (OpenBLAS's own configuration line when that is
+// the one), and the CPU the kernel was chosen for.
 std::string version_text();
 
 }  // namespace vae

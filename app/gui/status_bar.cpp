@@ -6,6 +6,7 @@
 
 #include "app/gui/session.h"
 #include "app/gui/widgets.h"
+#include "core/runtime/cpu_kernel.h"
 #include "imgui.h"
 
 namespace vae::gui {
@@ -33,7 +34,9 @@ void draw_status_text(const Session& session, float frame_ms, float fps) {
   if (blas.is_reference) {
     ImGui::TextColored(ImVec4(1, 0.35f, 0.3f, 1), "BLAS: reference (slow! install libopenblas0-pthread)");
   } else {
-    ImGui::TextDisabled("BLAS: %s", blas.is_openblas ? "OpenBLAS" : blas.library.c_str());
+    // Which kernel the BLAS runs never changes while the process lives: read it once.
+    static const std::string kernel = active_blas_kernel().core;
+    ImGui::TextDisabled("BLAS: %s %s", blas.is_openblas ? "OpenBLAS" : blas.library.c_str(), kernel.c_str());
   }
   if (ImGui::IsItemHovered()) {
     ImGui::SetTooltip("Linear algebra library in use: %s\n%s", blas.library.c_str(),

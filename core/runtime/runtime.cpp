@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/runtime/cpu_kernel.h"
+
 namespace vae {
 
 BlasInfo detect_blas() {
@@ -57,8 +59,7 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
     out << get_blas_threads();
   else
     out << "n/a";
-  const BlasInfo blas = detect_blas();
-  out << ", BLAS " << (blas.is_openblas ? "OpenBLAS" : blas.is_reference ? "reference (slow!)" : "unknown");
+  out << "; BLAS " << active_blas_kernel().describe();
   return out.str();
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/eval/evaluate.h"
+#include "core/train/fused_mlp.h"
 
 namespace vae {
 
@@ -58,6 +59,8 @@ void deserialize_optimizer(torch::optim::Optimizer& optimizer, const std::string
   optimizer.load(archive);
 }
 
+TrainingSession::~TrainingSession() = default;
+
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model,
                                  const TrainConfig& train)
     : data_(std::move(data)), model_config_(model), train_(train),
@@ -90,6 +93,7 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
   init_common();
   if (optimizer_ && !checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
   set_learning_rate(train_.learning_rate);
+  if (fused_) fused_->import_adam_state(torch_adam_state());
   if (!checkpoint.rng_state.empty()) {
     auto state = torch::empty({static_cast<std::int64_t>(checkpoint.rng_state.size())}, torch::kUInt8);
     std::memcpy(state.data_ptr(), checkpoint.rng_state.data(), checkpoint.rng_state.size());
@@ -124,7 +128,18 @@ void TrainingSession::init_common() {
   kl_per_dim_.assign(model_->capabilities().posterior_variance ? model_config_.latent : 0, 0.f);
   history_.loss_name = model_->capabilities().posterior_variance ? "neg_elbo" : "loss";
   history_.term_names.clear();
+  const char* fused_env = std::getenv("VAE_FUSED_STEP");
+  use_fused_step(!(fused_env && std::string(fused_env) == "0"));
   remember_good_state();
+}
+
+void TrainingSession::use_fused_step(bool on) {
+  // Switching hands the moments over, so either path continues where the other stopped.
+  if (!trainable()) return;
+  const AdamState adam = export_adam_state();
+  fused_ = on ? FusedMlpStep::create(*model_, train_.batch_size) : nullptr;
+  fused_kl_per_dim_.assign(model_config_.latent, 0.f);
+  import_adam_state(adam);
 }
 
 void TrainingSession::set_learning_rate(double lr) {
@@ -139,18 +154,74 @@ void TrainingSession::remember_good_state() {
   last_good_.step = step_;
   last_good_.weights.clear();
   for (const auto& p : model_->parameters()) last_good_.weights.push_back(p.detach().clone());
-  last_good_.optimizer = optimizer_ ? serialize_optimizer(*optimizer_) : std::string();
+  last_good_.optimizer = export_adam_state();
 }
 
 void TrainingSession::restore_good_state() {
   torch::NoGradGuard no_grad;
   auto params = model_->parameters();
   for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(last_good_.weights[i]);
-  // A fresh optimiser first: load() fills in state, it does not clear moments the bad step left.
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
-  deserialize_optimizer(*optimizer_, last_good_.optimizer);
+  // A fresh optimiser: the moments the bad step left must not survive.
+  import_adam_state(last_good_.optimizer);
+}
+
+AdamState TrainingSession::export_adam_state() const {
+  if (fused_) return fused_->export_adam_state();
+  return torch_adam_state();
+}
+
+AdamState TrainingSession::torch_adam_state() const {
+  AdamState adam;
+  if (!optimizer_) return adam;  // a read-only model
+  auto& state = optimizer_->state();
+  if (state.empty()) return adam;  // no step taken yet: a fresh optimiser
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, param] : named_weights(model_)) {
+    const auto n = static_cast<std::size_t>(param.numel());
+    adam.names.push_back(name);
+    const auto found = state.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+    if (found == state.end()) {  // a parameter that never had a gradient
+      adam.exp_avg.emplace_back(n, 0.f);
+      adam.exp_avg_sq.emplace_back(n, 0.f);
+      continue;
+    }
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
+    adam.step = std::max<std::int64_t>(adam.step, s.step());
+    const auto m = s.exp_avg().to(torch::kFloat).contiguous();
+    const auto v = s.exp_avg_sq().to(torch::kFloat).contiguous();
+    adam.exp_avg.emplace_back(m.data_ptr<float>(), m.data_ptr<float>() + n);
+    adam.exp_avg_sq.emplace_back(v.data_ptr<float>(), v.data_ptr<float>() + n);
+  }
+  return adam;
+}
+
+void TrainingSession::import_adam_state(const AdamState& adam) {
+  if (!trainable()) return;
+  optimizer_ =
+      std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
+  if (!adam.empty()) {
+    const auto weights = named_weights(model_);
+    if (adam.names.size() != weights.size() || adam.exp_avg.size() != weights.size() ||
+        adam.exp_avg_sq.size() != weights.size() || adam.step < 0)
+      throw CheckpointError("the optimiser state does not match the model (" + std::to_string(adam.names.size()) +
+                            " parameters, the model has " + std::to_string(weights.size()) + ")");
+    auto& state = optimizer_->state();
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const auto& [name, param] = weights[i];
+      const auto n = static_cast<std::size_t>(param.numel());
+      if (adam.names[i] != name || adam.exp_avg[i].size() != n || adam.exp_avg_sq[i].size() != n)
+        throw CheckpointError("the optimiser state of '" + adam.names[i] + "' does not match the model's '" + name +
+                              "'");
+      auto s = std::make_unique<torch::optim::AdamParamState>();
+      s->step(adam.step);
+      s->exp_avg(torch::from_blob(const_cast<float*>(adam.exp_avg[i].data()), param.sizes(), torch::kFloat).clone());
+      s->exp_avg_sq(
+          torch::from_blob(const_cast<float*>(adam.exp_avg_sq[i].data()), param.sizes(), torch::kFloat).clone());
+      state[c10::guts::to_string(param.unsafeGetTensorImpl())] = std::move(s);
+    }
+  }
   set_learning_rate(train_.learning_rate);
+  if (fused_) fused_->import_adam_state(adam);
 }
 
 TrainingSession::StepResult TrainingSession::train_step() {
@@ -182,9 +253,15 @@ TrainingSession::StepResult TrainingSession::train_step() {
     const auto seed = torch::randint(std::int64_t{1} << 62, {1}, generator_, torch::kLong).item<std::int64_t>();
     shard_noise = at::make_generator<at::CPUGeneratorImpl>(static_cast<std::uint64_t>(seed) + shard_rank_);
   }
+  at::Generator& noise = shard_count_ > 1 ? shard_noise : generator_;
+  if (fused_) {
+    // The noise the model's loss() would draw first, from the same generator.
+    const auto eps = torch::randn({count, model_config_.latent}, noise, torch::kFloat);
+    return fused_train_step(x, eps, count, started);
+  }
 
   model_->train();
-  const auto terms = model_->loss(x, y, shard_count_ > 1 ? shard_noise : generator_, train_.beta);
+  const auto terms = model_->loss(x, y, noise, train_.beta);
   const auto& loss = terms.objective;
   bool finite = std::isfinite(loss.item<double>());
   if (finite || gradient_reducer_) optimizer_->zero_grad();
@@ -224,6 +301,61 @@ TrainingSession::StepResult TrainingSession::train_step() {
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
   record_step(terms, sums);
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+TrainingSession::StepResult TrainingSession::fused_train_step(const torch::Tensor& x, const torch::Tensor& eps,
+                                                              std::int64_t count,
+                                                              std::chrono::steady_clock::time_point started) {
+  const auto loss = fused_->forward_backward(x.data_ptr<float>(), eps.data_ptr<float>(), static_cast<int>(count),
+                                             train_.beta, fused_kl_per_dim_.data());
+  ++step_in_epoch_;
+  if (gradient_reducer_) {
+    // Contract 3: the all-reduce sits between backward and the update (which checks the
+    // gradients' finiteness as it reads them). A rank whose loss is not finite hands on NaN, so
+    // every rank skips the step together.
+    auto& own = fused_->gradients();
+    if (!loss.finite)
+      for (auto& grad : own) grad.fill_(std::numeric_limits<float>::quiet_NaN());
+    std::vector<torch::Tensor> grads(own.begin(), own.end());
+    gradient_reducer_(grads);
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      if (!grads[i].is_same(own[i])) own[i].copy_(grads[i]);
+  }
+  if (!loss.finite || !fused_->adam_step(train_.learning_rate)) {
+    restore_good_state();
+    return StepResult::NonFinite;
+  }
+  ++step_;
+  // The same sums as the autograd path (terms, score, examples), summed over processes when
+  // data-parallel.
+  std::vector<double> sums = {loss.recon, loss.kl, loss.recon + loss.kl, static_cast<double>(count)};
+  if (metric_reducer_) metric_reducer_(sums);
+  const auto examples = std::max<std::int64_t>(1, std::llround(sums.back()));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  train_seconds_ += seconds;
+  train_examples_ += examples;
+  const double rate = examples / std::max(seconds, 1e-9);
+  samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  record_fused_step(sums[0], sums[1], examples);
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+void TrainingSession::record_fused_step(double recon_sum, double kl_sum, std::int64_t count) {
+  // The Gaussian VAE's LossTerms: {"recon", "kl"}, score = recon + kl (core/model/vae.cpp).
+  if (history_.term_names.empty()) history_.term_names = {"recon", "kl"};
+  StepMetrics metrics;
+  metrics.step = step_;
+  metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
+  metrics.terms = {static_cast<float>(recon_sum / count), static_cast<float>(kl_sum / count)};
+  metrics.loss = static_cast<float>((recon_sum + kl_sum) / count);
+  metrics.beta = static_cast<float>(train_.beta);
+  metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
+  history_.steps.push_back(std::move(metrics));
+  epoch_loss_sum_ += history_.steps.back().loss * count;
+  epoch_examples_ += count;
+  for (std::size_t d = 0; d < kl_per_dim_.size(); ++d)
+    kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * fused_kl_per_dim_[d];
 }
 
 void TrainingSession::record_step(const LossTerms& terms, const std::vector<double>& sums) {
@@ -349,6 +481,12 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.step_in_epoch = step_in_epoch_;
   checkpoint.history = history_;
   checkpoint.model = freeze();
+  if (fused_) {
+    // This branch's container still stores LibTorch's archive: hand the fused step's moments to
+    // a LibTorch Adam over the same parameters first (exact float copies).
+    TrainingSession& self = const_cast<TrainingSession&>(*this);
+    self.import_adam_state(fused_->export_adam_state());
+  }
   if (optimizer_) checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());

@@ -3,6 +3,7 @@
 // history. Used only on the trainer's worker thread (and directly by tests).
 #include <torch/torch.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,14 +12,18 @@
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
 #include "core/model/vae.h"
+#include "core/train/adam_state.h"
 #include "core/train/metrics.h"
 
 namespace vae {
+
+class FusedMlpStep;
 
 class TrainingSession {
  public:
   TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model, const TrainConfig& train);
   TrainingSession(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint, const TrainConfig& train);
+  ~TrainingSession();
 
   enum class StepResult { Ok, EpochFinished, NonFinite };
   // One optimiser step on the next batch. NonFinite: the loss or a gradient was NaN/Inf; the
@@ -30,6 +35,16 @@ class TrainingSession {
   EpochMetrics evaluate_epoch(const std::atomic<bool>* cancel);
 
   Checkpoint make_checkpoint() const;
+  // Adam's state in our own format (contract 2): moments in named_weights() order, from
+  // whichever path trains (LibTorch's Adam or the fused MLP step). Import replaces the
+  // optimiser (an empty state gives a fresh one).
+  AdamState export_adam_state() const;
+  void import_adam_state(const AdamState& adam);
+
+  // MLP models train with the hand-written step (core/train/fused_mlp.h) unless this is turned
+  // off (or VAE_FUSED_STEP=0 is set); the autograd path is the reference and trains the rest.
+  void use_fused_step(bool on);
+  bool fused_step_active() const { return fused_ != nullptr; }
   std::shared_ptr<const ModelState> freeze() const { return std::make_shared<const ModelState>(model_); }
 
   // Data-parallel training (core/train/distributed.h). The reducer is called once per step after
@@ -81,12 +96,19 @@ class TrainingSession {
   void record_step(const LossTerms& terms, const std::vector<double>& sums);
   void restore_good_state();
   void reduce_gradients(bool loss_finite);
+  AdamState torch_adam_state() const;
+  StepResult fused_train_step(const torch::Tensor& x, const torch::Tensor& eps, std::int64_t count,
+                              std::chrono::steady_clock::time_point started);
+  // The fused step's metrics, as record_step() makes them from the model's LossTerms.
+  void record_fused_step(double recon_sum, double kl_sum, std::int64_t count);
 
   std::shared_ptr<const Dataset> data_;
   ModelConfig model_config_;
   TrainConfig train_;
   Vae model_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<FusedMlpStep> fused_;  // set when the MLP trains with the hand-written step
+  std::vector<float> fused_kl_per_dim_;
   at::Generator generator_;
   torch::Tensor train_images_;  // a view of the data set's pixels, no copy
   torch::Tensor train_labels_;  // conditional models: int64 labels of the training split
@@ -111,7 +133,7 @@ class TrainingSession {
   struct GoodState {
     std::int64_t step = -1;
     std::vector<torch::Tensor> weights;
-    std::string optimizer;
+    AdamState optimizer;
   } last_good_;
 };
 

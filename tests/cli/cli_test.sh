@@ -161,6 +161,25 @@ PY
     python3 -c 'import json; j=json.load(open("h.json")); assert j["n"]==6, j'
     ;;
 
+  blas_kernel)
+    # --version names the BLAS and its kernel; a user's OPENBLAS_CORETYPE is respected.
+    "$bin" --version > v.txt
+    grep -q "^BLAS: " v.txt || { cat v.txt; fail "--version names no BLAS"; }
+    if grep -q "^BLAS: OpenBLAS" v.txt; then
+      OPENBLAS_CORETYPE=Haswell "$bin" --version > user.txt
+      grep -q "kernel Haswell (OPENBLAS_CORETYPE set by the user)" user.txt || { cat user.txt; fail "user's kernel not kept"; }
+      # A library that picked an SSE kernel on an AVX machine: one re-exec with a better kernel,
+      # never a loop (the hook stays set in the re-executed process).
+      VAE_BLAS_ASSUME_DETECTED=Prescott timeout 20 "$bin" --version > re.txt
+      if grep -q "^CPU: .*AVX" re.txt; then
+        grep -q "chosen from CPUID; OpenBLAS alone picked Prescott" re.txt || { cat re.txt; fail "no re-exec"; }
+        ! grep -q "kernel Prescott" re.txt || fail "still on Prescott"
+      fi
+      # The training command's first line says the same.
+      "$bin" train --data synthetic --epochs 1 --latent 2 --hidden 16 > /dev/null 2> t.err
+      head -1 t.err | grep -q "kernel" || { head -3 t.err; fail "first line lacks the kernel"; }
+    fi
+    ;;
   errors)
     printf 'not a checkpoint at all' > bad.ckpt
     expect_exit 1 "bad.ckpt: not a VAE Explorer checkpoint" -- "$bin" eval --model bad.ckpt --json
