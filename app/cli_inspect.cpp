@@ -1,4 +1,5 @@
 // vae-explorer eval | sample | export: everything that reads a saved model.
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,11 @@ struct EvalCommand {
 };
 
 int run_eval(const EvalCommand& o) {
+  // k importance samples cost k decoder passes per image (and k log-weights in memory).
+  check_option("--iw-samples", o.iw_samples, 0, 100000);
+  check_option("--batch", o.batch, 1, 65536);
+  if (o.split != "test" && o.split != "train") throw ConfigError("--split '" + o.split + "': expected test or train");
+  if (!o.scores.empty()) check_writable(o.scores);
   configure_threads(ThreadProfile::Headless);
   const auto loaded = load_model(o.model, o.data, true);
   const Split& split = pick_split(*loaded.data, o.split);
@@ -44,7 +50,13 @@ int run_eval(const EvalCommand& o) {
   options.seed = o.seed;
   options.per_example = !o.scores.empty();
   ProgressLine progress("eval");
-  options.progress = [&](double fraction) { progress.update(fraction, o.split + " split", -1); };
+  options.cancel = interrupt_flag();  // Ctrl+C stops between batches; exit 130, nothing written
+  const auto started = std::chrono::steady_clock::now();
+  options.progress = [&](double fraction) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    progress.update(fraction, o.split + " split", fraction > 0 ? elapsed * (1 - fraction) / fraction : -1);
+  };
+  progress.update(0, o.split + " split", -1);
   const auto r = evaluate(*loaded.checkpoint.model, *loaded.data, split, options);
   progress.finish(std::to_string(r.n) + " images");
 
@@ -57,15 +69,21 @@ int run_eval(const EvalCommand& o) {
     write_file_atomically(o.scores, csv.str());
   }
   if (o.json) {
-    nlohmann::json j = {{"model", o.model},       {"data", loaded.data->spec},  {"split", o.split},
-                        {"n", r.n},               {"neg_elbo", r.neg_elbo},     {"recon", r.recon},
-                        {"kl", r.kl},             {"iw_samples", r.iw_samples}, {"active_units", r.active_units},
+    nlohmann::json j = {{"model", o.model},
+                        {"data", loaded.data->spec},
+                        {"split", o.split},
+                        {"n", r.n},
+                        {"neg_elbo", r.neg_elbo},
+                        {"recon", r.recon},
+                        {"kl", r.kl},
+                        {"iw_samples", r.iw_samples},
+                        {"active_units", r.active_units},
                         {"kl_per_dim", r.kl_per_dim}};
     if (r.iw_samples > 0) j["nll_is"] = r.nll_is;
-    std::cout << j.dump() << std::endl;
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
-    std::cout << "n " << r.n << "  -ELBO " << r.neg_elbo << " (recon " << r.recon << ", KL " << r.kl << ")  active units "
-              << r.active_units << "/" << r.kl_per_dim.size();
+    std::cout << "n " << r.n << "  -ELBO " << r.neg_elbo << " (recon " << r.recon << ", KL " << r.kl
+              << ")  active units " << r.active_units << "/" << r.kl_per_dim.size();
     if (r.iw_samples > 0) std::cout << "  NLL(IS, k=" << r.iw_samples << ") " << r.nll_is;
     std::cout << std::endl;
   }
@@ -85,7 +103,9 @@ int default_columns(int n) { return std::max(1, static_cast<int>(std::ceil(std::
 
 int run_sample(const SampleCommand& o) {
   configure_threads(ThreadProfile::Headless);
-  if (o.n < 1 || o.n > 10000) throw ConfigError("--n must be between 1 and 10000");
+  check_option("--n", o.n, 1, 10000);
+  check_option("--columns", o.columns, 0, 10000);
+  check_writable(o.out);
   const auto checkpoint = load_checkpoint(o.model);
   Inference inference(checkpoint.model);
   write_png(make_grid(inference.sample(o.n, o.seed), o.columns > 0 ? o.columns : default_columns(o.n)), o.out);
@@ -107,6 +127,11 @@ int run_export(const ExportCommand& o) {
   configure_threads(ThreadProfile::Headless);
   if (o.latents.empty() && o.recon.empty() && o.metrics.empty() && o.traversal.empty() && o.samples.empty())
     throw ConfigError("nothing to export: give --latents, --recon, --metrics, --traversal or --samples");
+  check_option("--recon-count", o.recon_count, 1, 1000);
+  check_option("--traversal-steps", o.traversal_steps, 2, 100);
+  if (o.split != "test" && o.split != "train") throw ConfigError("--split '" + o.split + "': expected test or train");
+  for (const auto* out : {&o.latents, &o.recon, &o.metrics, &o.traversal, &o.samples})
+    if (!out->empty()) check_writable(*out);
   const bool need_data = !o.latents.empty() || !o.recon.empty();
   const auto loaded = load_model(o.model, o.data, need_data);
   Inference inference(loaded.checkpoint.model);
@@ -127,8 +152,8 @@ int run_export(const ExportCommand& o) {
       const std::size_t count = std::min<std::size_t>(std::max(1, o.recon_count), split.count);
       // Originals on the top row, reconstructions under them.
       std::vector<Image> tiles;
-      for (std::size_t i = 0; i < count; ++i) tiles.push_back(o.split == "test" ? loaded.data->test_picture(i)
-                                                                                 : loaded.data->train_picture(i));
+      for (std::size_t i = 0; i < count; ++i)
+        tiles.push_back(o.split == "test" ? loaded.data->test_picture(i) : loaded.data->train_picture(i));
       const auto recon = inference.reconstruct(split.pixels.data(), count);
       tiles.insert(tiles.end(), recon.begin(), recon.end());
       write_png(make_grid(tiles, static_cast<int>(count)), o.recon);
@@ -155,7 +180,8 @@ int run_export(const ExportCommand& o) {
 
 Runner add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalCommand>();
-  auto* sub = app.add_subcommand("eval", "Evaluate a checkpoint: -ELBO, importance-sampled log-likelihood, active units");
+  auto* sub =
+      app.add_subcommand("eval", "Evaluate a checkpoint: -ELBO, importance-sampled log-likelihood, active units");
   sub->add_option("--model", o->model, "checkpoint file")->required();
   sub->add_option("--data", o->data, "data set (default: the one the model was trained on)");
   sub->add_option("--split", o->split, "test | train")->capture_default_str();

@@ -56,7 +56,31 @@ nlohmann::json epoch_json(const EpochMetrics& e) {
   return j;
 }
 
+// Every number an option can take is checked here, with the option's name, before any work.
+void check_options(const TrainOptions& o) {
+  if (o.hidden.empty() || o.hidden.size() > 64) throw ConfigError("--hidden takes 1 to 64 layer widths");
+  for (int width : o.hidden) check_option("--hidden", width, 1, 8192);
+  check_option("--latent", o.latent, 1, 256);
+  check_option("--sigma", o.sigma, 1e-4, 99);
+  check_option("--beta", o.beta, 0, 1000);
+  check_option("--epochs", o.epochs, 0, 100000);
+  check_option("--batch", o.batch, 1, 65536);
+  if (!(o.lr > 0 && o.lr < 10))
+    throw ConfigError("--lr " + std::to_string(o.lr) + " is out of range: choose above 0 and below 10");
+  check_option("--iw-samples", o.iw_samples, 0, 100000);
+  check_option("--iw-limit", o.iw_limit, 1, 10000000);
+  check_option("--image-size", o.image_size, 4, 256);
+  if (!(o.test_fraction > 0 && o.test_fraction < 1))
+    throw ConfigError("--test-fraction " + std::to_string(o.test_fraction) +
+                      " is out of range: choose above 0 and below 1");
+  check_option("--torch-threads", o.torch_threads, 0, 256);
+}
+
 int run_train(const TrainOptions& o, const CLI::App& sub) {
+  check_options(o);
+  // Before any work: a run that cannot be saved is found out now, not after hours of training.
+  if (!o.out.empty()) check_writable(o.out);
+  if (!o.samples.empty()) check_writable(o.samples);
   std::cerr << "threads: " << configure_threads(ThreadProfile::Headless, o.torch_threads) << "\n";
   if (detect_blas().is_reference)
     std::cerr << "warning: the netlib reference BLAS is active; training will be about 10x slower. "
@@ -66,6 +90,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   TrainConfig train;
   if (!o.resume.empty()) {
     checkpoint = std::make_unique<Checkpoint>(load_checkpoint(o.resume));
+    if (!checkpoint->load_note.empty()) std::cerr << "note: " << o.resume << ": " << checkpoint->load_note << "\n";
     train = checkpoint->train_config;  // what was set explicitly below overrides it
   }
   auto given = [&](const char* name) { return sub.count(name) > 0; };
@@ -92,7 +117,11 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
 
   std::unique_ptr<Trainer> trainer;
   if (checkpoint) {
-    trainer = std::make_unique<Trainer>(data, *checkpoint, train);
+    try {
+      trainer = std::make_unique<Trainer>(data, *checkpoint, train);
+    } catch (const CheckpointError& error) {
+      throw CheckpointError(o.resume + ": " + error.what());
+    }
     std::cerr << "resuming " << o.resume << " at epoch " << checkpoint->epoch << ", step " << checkpoint->step << "\n";
   } else {
     ModelConfig model;
@@ -108,27 +137,34 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     trainer = std::make_unique<Trainer>(data, model, train);
   }
   const auto first = trainer->snapshot();
-  std::cerr << "model: " << first->model_config.describe() << "; beta " << train.beta << ", Adam lr " << train.learning_rate
-            << ", batch " << train.batch_size << ", " << train.epochs << " epochs\n";
+  std::cerr << "model: " << first->model_config.describe() << "; beta " << train.beta << ", Adam lr "
+            << train.learning_rate << ", batch " << train.batch_size << ", " << train.epochs << " epochs\n";
   if (!first->message.empty()) std::cerr << "note: " << first->message << "\n";
 
   ProgressLine progress("train");
   std::size_t epochs_reported = first->history.epochs.size();
   std::uint64_t messages_seen = first->message_id;
+  const auto* interrupted = interrupt_flag();
+  bool stop_sent = false;
   trainer->set_progress_callback([&](const Snapshot& s) {
+    if (interrupted->load() && !stop_sent) {
+      stop_sent = true;  // Ctrl+C: stop after this step; the state is saved below
+      trainer->stop();
+    }
     for (; epochs_reported < s.history.epochs.size(); ++epochs_reported) {
       const auto& e = s.history.epochs[epochs_reported];
       char line[256];
-      std::snprintf(line, sizeof line, "epoch %d/%d: train -ELBO %.2f, test -ELBO %.2f (recon %.2f, KL %.2f), %d active units",
-                    e.epoch, s.train_config.epochs, e.train_neg_elbo, e.test_neg_elbo, e.test_recon, e.test_kl,
-                    e.active_units);
+      std::snprintf(line, sizeof line,
+                    "epoch %d/%d: train -ELBO %.2f, test -ELBO %.2f (recon %.2f, KL %.2f), %d active units", e.epoch,
+                    s.train_config.epochs, e.train_neg_elbo, e.test_neg_elbo, e.test_recon, e.test_kl, e.active_units);
       std::string text = line;
       if (e.iw_samples > 0) text += ", NLL(IS k=" + std::to_string(e.iw_samples) + ") " + std::to_string(e.test_nll_is);
       progress.note(text);
     }
     if (s.message_id != messages_seen) {
       messages_seen = s.message_id;
-      if (s.message_is_error || s.message.rfind("saved", 0) != 0) progress.note((s.message_is_error ? "error: " : "") + s.message);
+      if (s.message_is_error || s.message.rfind("saved", 0) != 0)
+        progress.note((s.message_is_error ? "error: " : "") + s.message);
     }
     if (s.state == TrainerState::Running && !s.history.steps.empty()) {
       const auto& last = s.history.steps.back();
@@ -144,9 +180,19 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   trainer->set_progress_callback(nullptr);
 
   const auto last = trainer->snapshot();
+  if (interrupted->load()) {
+    if (!o.out.empty() && last->state != TrainerState::Failed) {
+      trainer->save_checkpoint(o.out);  // atomically: the file is the old one or the new one
+      trainer->wait_until_done();
+      const auto saved = trainer->snapshot();
+      std::cerr << "\n" << (saved->message_is_error ? "could not save: " : "") << saved->message << "\n";
+    }
+    return kExitInterrupted;
+  }
   if (last->state == TrainerState::Failed || last->message_is_error) {
     std::cerr << "vae-explorer train: " << last->message << "\n";
-    if (!o.out.empty() && last->state != TrainerState::Failed) {
+    const bool save_failed = last->message.rfind("autosave failed", 0) == 0;
+    if (!o.out.empty() && last->state != TrainerState::Failed && !save_failed) {
       trainer->save_checkpoint(o.out);  // keep what was learned up to the last good step
       trainer->wait_until_done();
     }
@@ -179,7 +225,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
       result.update(epoch_json(e));
     }
     if (!o.out.empty()) result["checkpoint"] = o.out;
-    std::cout << result.dump() << std::endl;
+    std::cout << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
   return 0;
 }
@@ -197,7 +243,8 @@ Runner add_train_command(CLI::App& app) {
   sub->add_flag("--learn-variance", options->learn_variance, "Gaussian: learn the noise level");
   sub->add_option("--sigma", options->sigma, "Gaussian: fixed (or initial) sigma")->capture_default_str();
   sub->add_option("--beta", options->beta, "weight of the KL term (0 = plain autoencoder)")->capture_default_str();
-  sub->add_option("--epochs", options->epochs, "epochs in total (with --resume: the total to reach)")->capture_default_str();
+  sub->add_option("--epochs", options->epochs, "epochs in total (with --resume: the total to reach)")
+      ->capture_default_str();
   sub->add_option("--batch", options->batch, "batch size")->capture_default_str();
   sub->add_option("--lr", options->lr, "Adam learning rate")->capture_default_str();
   sub->add_option("--seed", options->seed, "random seed (weights, shuffling, noise)")->capture_default_str();
@@ -212,7 +259,8 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--resume", options->resume, "checkpoint to continue from");
   sub->add_option("--samples", options->samples, "write a PNG grid of 64 samples at the end");
   sub->add_flag("--json", options->json, "print the final metrics as one JSON object on stdout");
-  sub->add_option("--torch-threads", options->torch_threads, "torch intra-op threads (default: the measured 2 headless)");
+  sub->add_option("--torch-threads", options->torch_threads,
+                  "torch intra-op threads (default: the measured 2 headless)");
   return [options, sub] { return guarded("train", [&] { return run_train(*options, *sub); }); };
 }
 

@@ -24,24 +24,11 @@ void check_shapes(const ModelConfig& model, const Dataset& data) {
 
 }  // namespace
 
-std::string serialize_optimizer(torch::optim::Optimizer& optimizer) {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
-
-void deserialize_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  std::istringstream in(bytes);
-  archive.load_from(in);
-  optimizer.load(archive);
-}
-
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model,
                                  const TrainConfig& train)
-    : data_(std::move(data)), model_config_(model), train_(train),
+    : data_(std::move(data)),
+      model_config_(model),
+      train_(train),
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   model_config_.validate();
   train_.validate();
@@ -54,7 +41,9 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Mode
 
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint,
                                  const TrainConfig& train)
-    : data_(std::move(data)), model_config_(checkpoint.model_config), train_(train),
+    : data_(std::move(data)),
+      model_config_(checkpoint.model_config),
+      train_(train),
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   train_.validate();
   check_shapes(model_config_, *data_);
@@ -63,20 +52,38 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
   model_ = Vae(model_config_);
   copy_parameters(checkpoint.model->module(), model_);
   init_common();
-  if (!checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
-  set_learning_rate(train_.learning_rate);
+  if (!checkpoint.load_note.empty())
+    data_warning_ = checkpoint.load_note + (data_warning_.empty() ? "" : "; " + data_warning_);
+  import_adam_state(checkpoint.optimizer_state);
   if (!checkpoint.rng_state.empty()) {
     auto state = torch::empty({static_cast<std::int64_t>(checkpoint.rng_state.size())}, torch::kUInt8);
     std::memcpy(state.data_ptr(), checkpoint.rng_state.data(), checkpoint.rng_state.size());
-    generator_.set_state(state);
+    try {
+      generator_.set_state(state);
+    } catch (const std::exception&) {
+      throw CheckpointError("the checkpoint's random generator state is invalid; cannot resume it");
+    }
   }
   step_ = checkpoint.step;
   epoch_ = checkpoint.epoch;
   step_in_epoch_ = checkpoint.step_in_epoch;
   history_ = checkpoint.history;
+  if (step_ < 0 || epoch_ < 0 || step_in_epoch_ < 0)
+    throw CheckpointError("the checkpoint's step counts are negative; cannot resume it");
   if (step_in_epoch_ > 0) {
-    if (static_cast<std::size_t>(checkpoint.epoch_order.size()) != data_->train.count || step_in_epoch_ >= steps_per_epoch_)
-      throw CheckpointError("the checkpoint stopped mid-epoch on a training set of another size; cannot resume it here");
+    if (static_cast<std::size_t>(checkpoint.epoch_order.size()) != data_->train.count ||
+        step_in_epoch_ >= steps_per_epoch_)
+      throw CheckpointError(
+          "the checkpoint stopped mid-epoch on a training set of another size; cannot resume it here");
+    // A permutation of the training set (load_checkpoint checked it; a hand-made Checkpoint
+    // may not have been through it).
+    std::vector<bool> seen(data_->train.count, false);
+    for (const auto index : checkpoint.epoch_order) {
+      if (index < 0 || static_cast<std::size_t>(index) >= seen.size() || seen[static_cast<std::size_t>(index)])
+        throw CheckpointError(
+            "the checkpoint's epoch order is not a permutation of the training set; cannot resume it");
+      seen[static_cast<std::size_t>(index)] = true;
+    }
     order_ = torch::tensor(checkpoint.epoch_order, torch::kLong);
   }
   remember_good_state();
@@ -88,20 +95,19 @@ void TrainingSession::init_common() {
   if (static_cast<std::size_t>(train_.batch_size) > split.count)
     throw ConfigError("batch size " + std::to_string(train_.batch_size) + " is larger than the training set (" +
                       std::to_string(split.count) + " images)");
-  train_images_ = torch::from_blob(const_cast<float*>(split.pixels.data()),
-                                   {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width},
-                                   torch::kFloat);
+  train_images_ = torch::from_blob(
+      const_cast<float*>(split.pixels.data()),
+      {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width}, torch::kFloat);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
+  optimizer_ =
+      std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
   kl_per_dim_.assign(model_config_.latent, 0.f);
   remember_good_state();
 }
 
 void TrainingSession::set_learning_rate(double lr) {
   train_.learning_rate = lr;
-  for (auto& group : optimizer_->param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 void TrainingSession::remember_good_state() {
@@ -109,17 +115,65 @@ void TrainingSession::remember_good_state() {
   last_good_.step = step_;
   last_good_.weights.clear();
   for (const auto& p : model_->parameters()) last_good_.weights.push_back(p.detach().clone());
-  last_good_.optimizer = serialize_optimizer(*optimizer_);
+  last_good_.optimizer = export_adam_state();
 }
 
 void TrainingSession::restore_good_state() {
   torch::NoGradGuard no_grad;
   auto params = model_->parameters();
   for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(last_good_.weights[i]);
-  // A fresh optimiser first: load() fills in state, it does not clear moments the bad step left.
-  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
-                                                    torch::optim::AdamOptions(train_.learning_rate));
-  deserialize_optimizer(*optimizer_, last_good_.optimizer);
+  // A fresh optimiser: the moments the bad step left must not survive.
+  import_adam_state(last_good_.optimizer);
+}
+
+AdamState TrainingSession::export_adam_state() const {
+  AdamState adam;
+  auto& state = optimizer_->state();
+  if (state.empty()) return adam;  // no step taken yet: a fresh optimiser
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, param] : named_weights(model_)) {
+    const auto n = static_cast<std::size_t>(param.numel());
+    adam.names.push_back(name);
+    const auto found = state.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+    if (found == state.end()) {  // a parameter that never had a gradient
+      adam.exp_avg.emplace_back(n, 0.f);
+      adam.exp_avg_sq.emplace_back(n, 0.f);
+      continue;
+    }
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
+    adam.step = std::max<std::int64_t>(adam.step, s.step());
+    const auto m = s.exp_avg().to(torch::kFloat).contiguous();
+    const auto v = s.exp_avg_sq().to(torch::kFloat).contiguous();
+    adam.exp_avg.emplace_back(m.data_ptr<float>(), m.data_ptr<float>() + n);
+    adam.exp_avg_sq.emplace_back(v.data_ptr<float>(), v.data_ptr<float>() + n);
+  }
+  return adam;
+}
+
+void TrainingSession::import_adam_state(const AdamState& adam) {
+  optimizer_ =
+      std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(train_.learning_rate));
+  if (!adam.empty()) {
+    const auto weights = named_weights(model_);
+    if (adam.names.size() != weights.size() || adam.exp_avg.size() != weights.size() ||
+        adam.exp_avg_sq.size() != weights.size() || adam.step < 0)
+      throw CheckpointError("the optimiser state does not match the model (" + std::to_string(adam.names.size()) +
+                            " parameters, the model has " + std::to_string(weights.size()) + ")");
+    auto& state = optimizer_->state();
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const auto& [name, param] = weights[i];
+      const auto n = static_cast<std::size_t>(param.numel());
+      if (adam.names[i] != name || adam.exp_avg[i].size() != n || adam.exp_avg_sq[i].size() != n)
+        throw CheckpointError("the optimiser state of '" + adam.names[i] + "' does not match the model's '" + name +
+                              "'");
+      auto s = std::make_unique<torch::optim::AdamParamState>();
+      s->step(adam.step);
+      s->exp_avg(torch::from_blob(const_cast<float*>(adam.exp_avg[i].data()), param.sizes(), torch::kFloat).clone());
+      s->exp_avg_sq(
+          torch::from_blob(const_cast<float*>(adam.exp_avg_sq[i].data()), param.sizes(), torch::kFloat).clone());
+      state[c10::guts::to_string(param.unsafeGetTensorImpl())] = std::move(s);
+    }
+  }
   set_learning_rate(train_.learning_rate);
 }
 
@@ -230,7 +284,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.step_in_epoch = step_in_epoch_;
   checkpoint.history = history_;
   checkpoint.model = freeze();
-  checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
+  checkpoint.optimizer_state = export_adam_state();
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());
   if (step_in_epoch_ > 0) {

@@ -9,6 +9,7 @@
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
 #include "core/model/vae.h"
+#include "core/train/adam_state.h"
 #include "core/train/metrics.h"
 
 namespace vae {
@@ -28,6 +29,11 @@ class TrainingSession {
   EpochMetrics evaluate_epoch(const std::atomic<bool>* cancel);
 
   Checkpoint make_checkpoint() const;
+  // Adam's state in our own format (contract 2): moments in named_weights() order. Import
+  // replaces the optimiser (an empty state gives a fresh one) and throws CheckpointError when
+  // the state does not match the model.
+  AdamState export_adam_state() const;
+  void import_adam_state(const AdamState& adam);
   std::shared_ptr<const ModelState> freeze() const { return std::make_shared<const ModelState>(model_); }
 
   void set_beta(double beta) { train_.beta = beta; }
@@ -80,11 +86,8 @@ class TrainingSession {
   struct GoodState {
     std::int64_t step = -1;
     std::vector<torch::Tensor> weights;
-    std::string optimizer;
+    AdamState optimizer;
   } last_good_;
 };
-
-std::string serialize_optimizer(torch::optim::Optimizer& optimizer);
-void deserialize_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes);
 
 }  // namespace vae
