@@ -15,6 +15,12 @@ json_get() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys
 png_size() {
   python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); assert d[:8]==b"\x89PNG\r\n\x1a\n", "not a PNG"; print(*struct.unpack(">II", d[16:24]))' "$1"
 }
+# wait_for_line FILE PATTERN: waits (up to 120 s) until FILE holds PATTERN, e.g. a progress line,
+# so that signals reach the program after it has started, not the shell's ignored-SIGINT child.
+wait_for_line() {
+  for _ in $(seq 1200); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.1; done
+  fail "no '$2' in $1 after 120 s"
+}
 # expect_exit CODE PATTERN -- COMMAND...: runs COMMAND, checks exit code and that stderr matches.
 expect_exit() {
   local code=$1 pattern=$2; shift 3
@@ -140,7 +146,8 @@ PY
     set +e
     "$bin" eval --model ok.ckpt --iw-samples 100000 --scores s.csv 2> e.err &
     pid=$!
-    sleep 4
+    wait_for_line e.err "eval \["
+    sleep 1
     kill -INT $pid
     wait $pid
     code=$?
@@ -157,18 +164,23 @@ PY
     trials=${VAE_KILL_TRIALS:-20}
     "$bin" train --data synthetic --epochs 1 --hidden 16 --latent 2 --batch 500 --out m.ckpt 2> /dev/null
     for trial in $(seq "$trials"); do
-      "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2>&1 &
+      "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2> t.err &
       pid=$!
-      sleep "$(( RANDOM % 3 + 1 )).$(( RANDOM % 10 ))"  # past start-up (about 1 s), into the saves
+      wait_for_line t.err "train \["
+      sleep "$(( RANDOM % 2 )).$(( RANDOM % 10 ))$(( RANDOM % 10 ))"  # a save every few tenths of a second
       kill -9 $pid 2> /dev/null || true
       wait $pid 2> /dev/null || true
       "$bin" sample --model m.ckpt --n 1 --out s.png 2> s.err || { cat s.err; fail "trial $trial: the checkpoint does not load"; }
     done
     # The next save removes the temporaries of the killed runs.
-    "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2>&1 &
+    "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2> t.err &
     pid=$!
-    sleep 3
-    kill -INT $pid; wait $pid || true
+    wait_for_line t.err "train \["
+    sleep 1
+    kill -INT $pid
+    set +e; wait $pid; code=$?; set -e
+    [ "$code" -eq 130 ] || { cat t.err; fail "Ctrl+C during training gave exit $code, expected 130"; }
+    "$bin" sample --model m.ckpt --n 1 --out s.png 2> s.err || { cat s.err; fail "the checkpoint saved on Ctrl+C does not load"; }
     leftovers=$(ls | grep -c 'm.ckpt.tmp-' || true)
     [ "$leftovers" -eq 0 ] || { ls; fail "$leftovers stale temporaries left"; }
     ;;
