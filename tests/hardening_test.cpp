@@ -181,6 +181,21 @@ TEST(HostileImages, ZeroSizedPngIsRefused) {
   expect_error<DataError>([&] { read_image_file(dir.file("zero.png"), 1); }, {dir.file("zero.png")});
 }
 
+TEST(HostileImages, JpegHuffmanTableWithTooManyCodesIsRefused) {
+  // fuzz_image's finding: stb_image 2.27 indexes past its 257-entry table for such a table.
+  std::string jpeg = "\xFF\xD8";                                     // SOI
+  std::string dht = std::string("\x00", 1) + std::string(16, '\0');  // class 0, id 0, counts
+  dht[16] = static_cast<char>(200);                                  // 200 codes of 16 bits ...
+  dht[15] = static_cast<char>(100);                                  // ... and 100 of 15: 300 > 256
+  dht += std::string(300, '\x01');
+  const std::size_t length = dht.size() + 2;
+  jpeg += "\xFF\xC4";
+  jpeg += static_cast<char>(length >> 8);
+  jpeg += static_cast<char>(length & 0xff);
+  jpeg += dht + "\xFF\xD9";
+  expect_error<DataError>([&] { decode_image(jpeg, "h.jpg", 1); }, {"h.jpg", "corrupt JPEG", "Huffman table"});
+}
+
 TEST(HostileImages, ImageFolderWithAPnmNamesTheFile) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("a"));

@@ -21,12 +21,63 @@ std::string image_format_of(const std::string& bytes) {
   return "";
 }
 
+namespace {
+
+// stb_image 2.27 (Debian 12) writes past a 257-entry table when a JPEG Huffman table (DHT)
+// declares more than 256 codes, or codes a 16-bit table cannot hold (found by fuzz_image). Such
+// tables are invalid JPEG: refuse them before stb sees them. Walks the marker segments up to the
+// first scan; returns an empty string when the tables are fine, else what is wrong.
+std::string check_jpeg_huffman_tables(const std::string& bytes) {
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t at = 2;  // after SOI
+  while (at + 4 <= bytes.size()) {
+    if (data[at] != 0xFF) return "";  // not a marker: stb reports the corruption itself
+    const unsigned char marker = data[at + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++at;
+      continue;
+    }
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+      at += 2;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) return "";  // start of scan / end: tables are done
+    const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
+    if (length < 2 || at + 2 + length > bytes.size()) return "";  // truncated: stb says so
+    if (marker == 0xC4) {
+      std::size_t p = at + 4;
+      const std::size_t end = at + 2 + length;
+      while (p + 17 <= end) {
+        int total = 0;
+        std::uint32_t code = 0;
+        for (int bits = 1; bits <= 16; ++bits) {
+          const int count = data[p + bits];
+          total += count;
+          code += static_cast<std::uint32_t>(count);
+          if (code > (1u << bits)) return "a Huffman table with more codes than its code lengths allow";
+          code <<= 1;
+        }
+        if (total > 256) return "a Huffman table of " + std::to_string(total) + " codes (at most 256)";
+        p += 17 + static_cast<std::size_t>(total);
+      }
+    }
+    at += 2 + length;
+  }
+  return "";
+}
+
+}  // namespace
+
 DecodedImage decode_image(const std::string& bytes, const std::string& path, int channels) {
   if (bytes.empty()) throw DataError(path + ": empty file, not an image");
   if (bytes.size() > kMaxImageFileBytes)
     throw DataError(path + ": image file of " + describe_bytes(bytes.size()) + " is too large");
   const std::string format = image_format_of(bytes);
   if (format.empty()) throw DataError(path + ": not a PNG, JPEG or BMP image (unrecognised file signature)");
+  if (format == "JPEG") {
+    const std::string problem = check_jpeg_huffman_tables(bytes);
+    if (!problem.empty()) throw DataError(path + ": corrupt JPEG: " + problem);
+  }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int length = static_cast<int>(bytes.size());
   int width = 0, height = 0, file_channels = 0;
