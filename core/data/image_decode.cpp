@@ -25,13 +25,16 @@ namespace {
 
 // stb_image 2.27 (Debian 12) writes past a 257-entry table when a JPEG Huffman table (DHT)
 // declares more than 256 codes, or codes a 16-bit table cannot hold (found by fuzz_image). Such
-// tables are invalid JPEG: refuse them before stb sees them. Walks the marker segments up to the
-// first scan; returns an empty string when the tables are fine, else what is wrong.
+// tables are invalid JPEG: refuse them before stb sees them. Walks every marker segment (between
+// scans too); returns an empty string when the tables are fine, else what is wrong.
 std::string check_jpeg_huffman_tables(const std::string& bytes) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t at = 2;  // after SOI
   while (at + 4 <= bytes.size()) {
-    if (data[at] != 0xFF) return "";  // not a marker: stb reports the corruption itself
+    if (data[at] != 0xFF) {  // stb skips bytes between markers, and so must this walk
+      ++at;
+      continue;
+    }
     const unsigned char marker = data[at + 1];
     if (marker == 0xFF) {  // fill byte
       ++at;
@@ -41,9 +44,18 @@ std::string check_jpeg_huffman_tables(const std::string& bytes) {
       at += 2;
       continue;
     }
-    if (marker == 0xDA || marker == 0xD9) return "";  // start of scan / end: tables are done
+    if (marker == 0xD9) return "";  // end of image
     const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
     if (length < 2 || at + 2 + length > bytes.size()) return "";  // truncated: stb says so
+    if (marker == 0xDA) {
+      // A scan: skip its entropy-coded data to the next marker (progressive files define
+      // more tables between scans). 0xFF00 is a stuffed byte, 0xFFD0-D7 restart markers.
+      at += 2 + length;
+      while (at + 1 < bytes.size() &&
+             !(data[at] == 0xFF && data[at + 1] != 0 && !(data[at + 1] >= 0xD0 && data[at + 1] <= 0xD7)))
+        ++at;
+      continue;
+    }
     if (marker == 0xC4) {
       std::size_t p = at + 4;
       const std::size_t end = at + 2 + length;
