@@ -46,6 +46,7 @@ std::string check_jpeg_huffman_tables(const std::string& bytes) {
     }
     if (marker == 0xD9) return "";  // end of image
     const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
+    if (marker == 0xC4 && at + 2 + length > bytes.size()) return "a Huffman table segment runs past the end";
     if (length < 2 || at + 2 + length > bytes.size()) return "";  // truncated: stb says so
     if (marker == 0xDA) {
       // A scan: skip its entropy-coded data to the next marker (progressive files define
