@@ -1,5 +1,6 @@
 #include "app/cli_common.h"
 
+#include <signal.h>
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -7,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "app/format.h"
 #include "core/errors.h"
@@ -22,15 +25,63 @@ double now_seconds() {
 }
 }  // namespace
 
+namespace {
+std::atomic<bool> interrupted{false};
+extern "C" void on_interrupt(int) { interrupted.store(true); }
+
+// Ctrl+C sets the flag instead of killing the process, so long work stops between steps and
+// nothing is left half-written; a second Ctrl+C kills as usual.
+class InterruptHandler {
+ public:
+  InterruptHandler() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &previous_);
+    // Past a file size limit (ulimit -f) a write should fail and be reported, keeping the old
+    // file, not kill the process.
+    std::signal(SIGXFSZ, SIG_IGN);
+  }
+  ~InterruptHandler() { ::sigaction(SIGINT, &previous_, nullptr); }
+
+ private:
+  struct sigaction previous_ {};
+};
+}  // namespace
+
+const std::atomic<bool>* interrupt_flag() { return &interrupted; }
+
+void check_option(const char* option, double value, double lowest, double highest) {
+  if (!(value >= lowest && value <= highest)) {
+    auto text = [](double v) {
+      std::ostringstream out;
+      if (v == std::floor(v) && std::fabs(v) < 1e15)
+        out << static_cast<long long>(v);
+      else
+        out << v;
+      return out.str();
+    };
+    std::ostringstream message;
+    message << option << " " << text(value) << " is out of range: choose " << text(lowest) << " to " << text(highest);
+    throw ConfigError(message.str());
+  }
+}
+
 int guarded(const char* command, const std::function<int()>& body) {
+  InterruptHandler handler;
+  interrupted.store(false);
+  auto stopped = [&] {
+    std::cerr << "\nvae-explorer " << command << ": interrupted (Ctrl+C); no file was left half-written\n";
+    return kExitInterrupted;
+  };
   try {
-    return body();
-  } catch (const ConfigError& error) {
-    std::cerr << "vae-explorer " << command << ": " << error.what() << "\n";
-    return kExitUsage;
+    const int code = body();
+    return interrupted.load() ? stopped() : code;
   } catch (const std::exception& error) {
+    if (interrupted.load()) return stopped();
     std::cerr << "vae-explorer " << command << ": " << error.what() << "\n";
-    return kExitFailure;
+    return dynamic_cast<const ConfigError*>(&error) ? kExitUsage : kExitFailure;
   }
 }
 

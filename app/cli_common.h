@@ -1,6 +1,7 @@
 #pragma once
 // Shared pieces of the command-line front end: exit codes, the terminal progress line, loading
 // a checkpoint together with its data set.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,8 +23,18 @@ namespace vae::cli {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// Runs `body`, turning every error into a message on stderr and an exit code.
+// Exit code after Ctrl+C (128 + SIGINT), as shells report it.
+constexpr int kExitInterrupted = 130;
+
+// Runs `body`, turning every error into a message on stderr and an exit code; Ctrl+C during
+// `body` sets interrupt_flag() (long work checks it and stops) and ends in kExitInterrupted.
 int guarded(const char* command, const std::function<int()>& body);
+
+// Set by SIGINT while guarded() runs; pass it as a cancel flag to long work.
+const std::atomic<bool>* interrupt_flag();
+
+// Throws ConfigError naming the option unless lowest <= value <= highest.
+void check_option(const char* option, double value, double lowest, double highest);
 
 // A one-line progress display on stderr: redrawn in place on a terminal, a line every few
 // seconds otherwise (logs, CI).

@@ -1,4 +1,6 @@
 // vae-explorer eval | sample | export: everything that reads a saved model.
+#include <chrono>
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -46,6 +48,11 @@ struct EvalCommand {
 };
 
 int run_eval(const EvalCommand& o) {
+  // k importance samples cost k decoder passes per image (and k log-weights in memory).
+  check_option("--iw-samples", o.iw_samples, 0, 100000);
+  check_option("--batch", o.batch, 1, 65536);
+  if (o.split != "test" && o.split != "train") throw ConfigError("--split '" + o.split + "': expected test or train");
+  if (!o.scores.empty()) check_writable(o.scores);
   configure_threads(ThreadProfile::Headless);
   const auto loaded = load_model(o.model, o.data, true);
   const Split& split = pick_split(*loaded.data, o.split);
@@ -56,7 +63,13 @@ int run_eval(const EvalCommand& o) {
   options.seed = o.seed;
   options.per_example = !o.scores.empty();
   ProgressLine progress("eval");
-  options.progress = [&](double fraction) { progress.update(fraction, o.split + " split", -1); };
+  options.cancel = interrupt_flag();  // Ctrl+C stops between batches; exit 130, nothing written
+  const auto started = std::chrono::steady_clock::now();
+  options.progress = [&](double fraction) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    progress.update(fraction, o.split + " split", fraction > 0 ? elapsed * (1 - fraction) / fraction : -1);
+  };
+  progress.update(0, o.split + " split", -1);
   const auto r = evaluate(*loaded.checkpoint.model, *loaded.data, split, options);
   progress.finish(std::to_string(r.n) + " images");
 
@@ -88,7 +101,7 @@ int run_eval(const EvalCommand& o) {
     }
     j["iw_samples"] = r.iw_samples;
     if (r.iw_samples > 0) j["nll_is"] = r.nll_is;
-    std::cout << j.dump() << std::endl;
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     std::cout << "n " << r.n << "  " << (capabilities.posterior_variance ? "-ELBO " : "loss ") << r.neg_elbo << " (";
     for (std::size_t t = 0; t < r.terms.size(); ++t)
@@ -151,7 +164,9 @@ int default_columns(int n) { return std::max(1, static_cast<int>(std::ceil(std::
 
 int run_sample(const SampleCommand& o) {
   configure_threads(ThreadProfile::Headless);
-  if (o.n < 1 || o.n > 10000) throw ConfigError("--n must be between 1 and 10000");
+  check_option("--n", o.n, 1, 10000);
+  check_option("--columns", o.columns, 0, 10000);
+  check_writable(o.out);
   const auto checkpoint = load_model_file(o.model);
   Inference inference(checkpoint.model);
   const auto& capabilities = inference.capabilities();
@@ -206,7 +221,7 @@ constexpr std::size_t kTraversalStatisticsExamples = 1000;
 
 struct ExportCommand {
   std::string model, data, split = "test", latents, recon, metrics, traversal, traversal_gif, interpolation_gif,
-                           samples;
+      samples;
   std::size_t limit = 0;
   int recon_count = 16;
   int traversal_steps = 9;
@@ -227,7 +242,17 @@ int run_export(const ExportCommand& o) {
     throw ConfigError(
         "nothing to export: give --latents, --recon, --metrics, --traversal, --traversal-gif, --interpolation-gif or "
         "--samples");
-  if (o.gif_zoom < 1 || o.gif_zoom > 16) throw ConfigError("--gif-zoom must be between 1 and 16");
+  check_option("--recon-count", o.recon_count, 1, 1000);
+  check_option("--traversal-steps", o.traversal_steps, 2, 100);
+  check_option("--gif-zoom", o.gif_zoom, 1, 16);
+  check_option("--interpolation-steps", o.interpolation_steps, 2, 1000);
+  check_option("--gif-delay", o.gif_delay_cs, 1, 6000);
+  if (!(o.traversal_range > 0 && o.traversal_range <= 100))
+    throw ConfigError("--traversal-range " + std::to_string(o.traversal_range) + " is out of range (0, 100]");
+  if (o.split != "test" && o.split != "train") throw ConfigError("--split '" + o.split + "': expected test or train");
+  for (const auto* out :
+       {&o.latents, &o.recon, &o.metrics, &o.traversal, &o.samples, &o.traversal_gif, &o.interpolation_gif})
+    if (!out->empty()) check_writable(*out);
   // Traversal labels need each dimension's KL and activity, measured on the data.
   const bool need_data = !o.latents.empty() || !o.recon.empty() || traversals || !o.interpolation_gif.empty();
   const auto loaded = load_model(o.model, o.data, need_data);

@@ -54,6 +54,29 @@ nlohmann::json epoch_json(const EpochMetrics& e, const MetricHistory& history) {
   return j;
 }
 
+// Every number an option can take is checked here, with the option's name, before any work.
+void check_options(const TrainOptions& o) {
+  if (o.hidden.empty() || o.hidden.size() > 64) throw ConfigError("--hidden takes 1 to 64 layer widths");
+  for (int width : o.hidden) check_option("--hidden", width, 1, 8192);
+  check_option("--latent", o.latent, 1, 256);
+  check_option("--sigma", o.sigma, 1e-4, 99);
+  check_option("--beta", o.beta, 0, 1000);
+  check_option("--epochs", o.epochs, 0, 100000);
+  check_option("--batch", o.batch, 1, 65536);
+  if (!(o.lr > 0 && o.lr < 10))
+    throw ConfigError("--lr " + std::to_string(o.lr) + " is out of range: choose above 0 and below 10");
+  check_option("--iw-samples", o.iw_samples, 0, 100000);
+  check_option("--iw-limit", o.iw_limit, 1, 10000000);
+  check_option("--image-size", o.image_size, 4, 256);
+  if (!(o.test_fraction > 0 && o.test_fraction < 1))
+    throw ConfigError("--test-fraction " + std::to_string(o.test_fraction) +
+                      " is out of range: choose above 0 and below 1");
+  check_option("--torch-threads", o.torch_threads, 0, 256);
+  check_option("--codebook", o.codebook, 2, 4096);
+  check_option("--code-dim", o.code_dim, 1, 1024);
+  check_option("--commitment", o.commitment, 0, 100);
+}
+
 std::string epoch_line(const EpochMetrics& e, const MetricHistory& history, int planned) {
   char number[64];
   std::string text = "epoch " + std::to_string(e.epoch) + "/" + std::to_string(planned) + ": ";
@@ -71,6 +94,10 @@ std::string epoch_line(const EpochMetrics& e, const MetricHistory& history, int 
 }
 
 int run_train(const TrainOptions& o, const CLI::App& sub) {
+  check_options(o);
+  // Before any work: a run that cannot be saved is found out now, not after hours of training.
+  if (!o.out.empty()) check_writable(o.out);
+  if (!o.samples.empty()) check_writable(o.samples);
   auto given = [&](const char* name) { return sub.count(name) > 0; };
   if (given("--nproc")) {
     if (given("--world-size") || given("--rank") || given("--master"))
@@ -99,6 +126,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   TrainConfig train;
   if (!o.resume.empty()) {
     checkpoint = std::make_unique<Checkpoint>(load_checkpoint(o.resume));
+    if (!checkpoint->load_note.empty()) std::cerr << "note: " << o.resume << ": " << checkpoint->load_note << "\n";
     train = checkpoint->train_config;  // what was set explicitly below overrides it
   }
   const TrainConfig asked = o.train_config();
@@ -194,21 +222,45 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     }
     if (!leader) return 0;
   } else {
-    auto trainer = checkpoint ? std::make_unique<Trainer>(data, *checkpoint, train)
-                              : std::make_unique<Trainer>(data, model, train);
+    std::unique_ptr<Trainer> trainer;
+    try {
+      trainer = checkpoint ? std::make_unique<Trainer>(data, *checkpoint, train)
+                           : std::make_unique<Trainer>(data, model, train);
+    } catch (const CheckpointError& error) {
+      if (!checkpoint) throw;
+      throw CheckpointError(o.resume + ": " + error.what());
+    }
     const auto first = trainer->snapshot();
     if (!first->message.empty()) std::cerr << "note: " << first->message << "\n";
     messages_seen = first->message_id;
-    trainer->set_progress_callback(on_progress);
+    const auto* interrupted = interrupt_flag();
+    bool stop_sent = false;
+    trainer->set_progress_callback([&](const Snapshot& s) {
+      if (interrupted->load() && !stop_sent) {
+        stop_sent = true;  // Ctrl+C: stop after this step; the state is saved below
+        trainer->stop();
+      }
+      on_progress(s);
+    });
     if (!o.out.empty()) trainer->set_autosave_path(o.out);
     trainer->start();
     trainer->wait_until_done();
     trainer->set_progress_callback(nullptr);
 
     last = trainer->snapshot();
+    if (interrupted->load()) {
+      if (!o.out.empty() && last->state != TrainerState::Failed) {
+        trainer->save_checkpoint(o.out);  // atomically: the file is the old one or the new one
+        trainer->wait_until_done();
+        const auto saved = trainer->snapshot();
+        std::cerr << "\n" << (saved->message_is_error ? "could not save: " : "") << saved->message << "\n";
+      }
+      return kExitInterrupted;
+    }
     if (last->state == TrainerState::Failed || last->message_is_error) {
       std::cerr << "vae-explorer train: " << last->message << "\n";
-      if (!o.out.empty() && last->state != TrainerState::Failed) {
+      const bool save_failed = last->message.rfind("autosave failed", 0) == 0;
+      if (!o.out.empty() && last->state != TrainerState::Failed && !save_failed) {
         trainer->save_checkpoint(o.out);  // keep what was learned up to the last good step
         trainer->wait_until_done();
       }
@@ -242,7 +294,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
       result.update(epoch_json(e, last->history));
     }
     if (!o.out.empty()) result["checkpoint"] = o.out;
-    std::cout << result.dump() << std::endl;
+    std::cout << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
   return 0;
 }

@@ -12,8 +12,7 @@ namespace {
 
 using testing::TempDir;
 
-void expect_data_error(const std::function<void()>& action, const std::string& must_mention,
-                       const std::string& what) {
+void expect_data_error(const std::function<void()>& action, const std::string& must_mention, const std::string& what) {
   try {
     action();
     FAIL() << "expected a DataError mentioning '" << must_mention << "' and '" << what << "'";
@@ -167,11 +166,11 @@ TEST(ImageFolder, UndecodableImageNamed) {
   TempDir dir;
   std::filesystem::create_directory(dir.file("a"));
   write_png_file(dir.file("a/good.png"), 8, 8, 1, 1);
-  testing::write_bytes(dir.file("a/broken.png"), {0x89, 'P', 'N', 'G', 1, 2, 3});
+  testing::write_bytes(dir.file("a/broken.png"), {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3});
   DataSpec spec;
   spec.kind = DataSpec::Kind::ImageFolder;
   spec.path = dir.path();
-  expect_data_error([&] { load_image_folder(spec); }, "broken.png", "cannot decode");
+  expect_data_error([&] { load_image_folder(spec); }, "broken.png", "cannot read the PNG header");
 }
 
 TEST(ImageFolder, EmptyFolders) {

@@ -153,13 +153,16 @@ TEST(Trainer, NanLossPausesAndRestoresTheLastGoodWeights) {
   for (const auto& [name, weight] : named_weights(snap->model->module()))
     EXPECT_TRUE(torch::isfinite(weight).all().item<bool>()) << name;
   Inference inference(snap->model);
-  for (float v : inference.sample(2, 1)[0].pixels) ASSERT_TRUE(std::isfinite(v));
+  // Keep the samples in a variable: a range-for over a member of a temporary reads freed memory.
+  const auto samples = inference.sample(2, 1);
+  for (float v : samples[0].pixels) ASSERT_TRUE(std::isfinite(v));
   // Every recorded loss is finite: the bad step was not recorded or applied.
   for (const auto& s : snap->history.steps) ASSERT_TRUE(std::isfinite(s.loss));
   // Resuming moves on past the bad batch (until the poisoned image comes round again).
   const auto before = snap->step;
   trainer.resume();
-  const auto later = wait_for(trainer, [&](const Snapshot& s) { return s.step > before || s.state != TrainerState::Running; });
+  const auto later =
+      wait_for(trainer, [&](const Snapshot& s) { return s.step > before || s.state != TrainerState::Running; });
   EXPECT_GE(later->step, before);
 }
 

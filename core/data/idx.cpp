@@ -1,56 +1,32 @@
 // IDX files of the MNIST family (LeCun's format): a big-endian header, then unsigned bytes.
 #include <zlib.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/safe_file.h"
 
 namespace vae {
 namespace fs = std::filesystem;
 
 namespace {
 
-// Decompressed contents larger than this are refused: EMNIST by-class, the largest of the
-// family, is about 550 MB.
-constexpr std::size_t kMaxIdxBytes = std::size_t(2) << 30;
+// Contents larger than this are refused: EMNIST by-class, the largest of the family, is about
+// 550 MB.
+constexpr std::uint64_t kMaxIdxBytes = std::uint64_t(2) << 30;
+// A gzip file is refused before decompressing when its header claims more than this many
+// times its compressed size (and more than kRatioFloor bytes): MNIST-family files compress
+// about 2-5x, a crafted "zip bomb" about 1000x.
+constexpr std::uint64_t kMaxGzipRatio = 200;
+constexpr std::uint64_t kRatioFloor = std::uint64_t(64) << 20;
 
-// Reads a raw or gzip file whole (gzread passes raw files through unchanged). The buffer grows
-// with the data actually present, so a header that lies about its size cannot force a huge
-// allocation.
-std::vector<std::uint8_t> read_maybe_gzip(const std::string& path) {
-  if (!fs::exists(path)) throw DataError(path + ": no such file");
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) throw DataError(path + ": cannot open for reading");
-  std::vector<std::uint8_t> bytes;
-  std::vector<std::uint8_t> chunk(1 << 20);
-  for (;;) {
-    const int got = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()));
-    if (got < 0) {
-      int code = 0;
-      std::string reason = gzerror(file, &code);
-      gzclose(file);
-      throw DataError(path + ": corrupt compressed data (" + reason + ")");
-    }
-    if (got == 0) break;
-    if (bytes.size() + got > kMaxIdxBytes) {
-      gzclose(file);
-      throw DataError(path + ": larger than 2 GiB once decompressed; not an IDX file of the MNIST family");
-    }
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
-  }
-  // A gzip stream cut short reads as a clean end; gzclose reports it as Z_BUF_ERROR.
-  const int closed = gzclose(file);
-  if (closed == Z_BUF_ERROR) throw DataError(path + ": compressed data is truncated");
-  if (closed != Z_OK) throw DataError(path + ": compressed data is corrupt");
-  return bytes;
-}
-
-std::uint32_t big_endian_u32(const std::vector<std::uint8_t>& bytes, std::size_t offset) {
-  return (std::uint32_t(bytes[offset]) << 24) | (std::uint32_t(bytes[offset + 1]) << 16) |
-         (std::uint32_t(bytes[offset + 2]) << 8) | std::uint32_t(bytes[offset + 3]);
+std::uint32_t big_endian_u32(const std::uint8_t* bytes) {
+  return (std::uint32_t(bytes[0]) << 24) | (std::uint32_t(bytes[1]) << 16) | (std::uint32_t(bytes[2]) << 8) |
+         std::uint32_t(bytes[3]);
 }
 
 std::string hex(std::uint32_t value) {
@@ -61,61 +37,154 @@ std::string hex(std::uint32_t value) {
 
 enum class IdxKind { Images, Labels };
 
-// Checks the magic number (telling images and labels apart) and that the header is complete.
-void check_header(const std::vector<std::uint8_t>& bytes, const std::string& path, IdxKind kind) {
+// Reads a raw or gzip IDX file in order: the header first (checked before anything else is
+// read), then exactly the body the header announces. Only regular files are opened.
+class IdxReader {
+ public:
+  explicit IdxReader(const std::string& path) : file_(path, "IDX file") {
+    unsigned char magic[2] = {};
+    gzip_ = file_.read_at(0, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    if (gzip_) {
+      const int fd = ::dup(file_.fd());
+      if (fd < 0 || !(gz_ = gzdopen(fd, "rb"))) {
+        if (fd >= 0) ::close(fd);
+        throw DataError(path + ": cannot open for reading");
+      }
+      gzbuffer(gz_, 1 << 16);
+    }
+  }
+  ~IdxReader() {
+    if (gz_) gzclose(gz_);
+  }
+  bool gzip() const { return gzip_; }
+  std::uint64_t file_size() const { return file_.size(); }
+  const std::string& path() const { return file_.path(); }
+
+  // Reads up to `count` bytes; fewer only at the end of the (decompressed) data.
+  std::size_t read(void* into, std::size_t count) {
+    if (!gzip_) {
+      const std::size_t got = file_.read_at(offset_, into, count);
+      offset_ += got;
+      return got;
+    }
+    std::size_t done = 0;
+    while (done < count) {
+      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(count - done, 1u << 30));
+      const int got = gzread(gz_, static_cast<char*>(into) + done, chunk);
+      if (got < 0) {
+        int code = 0;
+        const std::string reason = gzerror(gz_, &code);
+        throw DataError(path() + ": corrupt compressed data (" + reason + ")");
+      }
+      if (got == 0) {
+        // A stream cut short reads as a clean end; zlib flags it as a buffer error.
+        int code = 0;
+        gzerror(gz_, &code);
+        if (code == Z_BUF_ERROR) throw DataError(path() + ": compressed data is truncated");
+        break;
+      }
+      done += static_cast<std::size_t>(got);
+    }
+    return done;
+  }
+
+ private:
+  RegularFile file_;
+  bool gzip_ = false;
+  gzFile gz_ = nullptr;
+  std::uint64_t offset_ = 0;
+};
+
+struct IdxContents {
+  std::uint64_t count = 0;
+  std::uint64_t rows = 1;
+  std::uint64_t cols = 1;
+  std::vector<std::uint8_t> body;
+};
+
+// Magic first, then sizes, then the body: a header that lies cannot make us read or allocate
+// more than the file really holds (raw) or than the header claims (gzip).
+IdxContents read_idx(const std::string& path, IdxKind kind) {
+  IdxReader reader(path);
   const bool images = kind == IdxKind::Images;
-  const std::uint32_t expected = images ? 0x00000803 : 0x00000801;
-  const std::uint32_t other = images ? 0x00000801 : 0x00000803;
-  const std::size_t header = images ? 16 : 8;
-  auto truncated = [&] { return DataError(path + ": truncated IDX header (" + std::to_string(bytes.size()) + " bytes)"); };
-  if (bytes.size() < 4) throw truncated();
-  const std::uint32_t magic = big_endian_u32(bytes, 0);
-  if (magic == other)
-    throw DataError(path + (images ? ": this is an IDX label file, expected images" : ": this is an IDX image file, expected labels"));
-  if (magic != expected)
-    throw DataError(path + ": wrong magic number " + hex(magic) + ", expected " + hex(expected) +
+  const std::uint32_t expected_magic = images ? 0x00000803 : 0x00000801;
+  const std::uint32_t other_magic = images ? 0x00000801 : 0x00000803;
+  const std::size_t header_size = images ? 16 : 8;
+  std::uint8_t header[16] = {};
+  const std::size_t got = reader.read(header, header_size);
+  auto truncated = [&] { return DataError(path + ": truncated IDX header (" + std::to_string(got) + " bytes)"); };
+  if (got < 4) throw truncated();
+  const std::uint32_t magic = big_endian_u32(header);
+  if (magic == other_magic)
+    throw DataError(path + (images ? ": this is an IDX label file, expected images"
+                                   : ": this is an IDX image file, expected labels"));
+  if (magic != expected_magic)
+    throw DataError(path + ": wrong magic number " + hex(magic) + ", expected " + hex(expected_magic) +
                     (images ? " (IDX images of unsigned bytes)" : " (IDX labels)"));
-  if (bytes.size() < header) throw truncated();
+  if (got < header_size) throw truncated();
+
+  IdxContents contents;
+  contents.count = big_endian_u32(header + 4);
+  if (images) {
+    contents.rows = big_endian_u32(header + 8);
+    contents.cols = big_endian_u32(header + 12);
+    if (contents.rows == 0 || contents.cols == 0 || contents.rows > 4096 || contents.cols > 4096)
+      throw DataError(path + ": implausible image size " + std::to_string(contents.rows) + "x" +
+                      std::to_string(contents.cols));
+  }
+  if (contents.count == 0) throw DataError(path + (images ? ": holds no images" : ": holds no labels"));
+  // At most 2^32 * 4096 * 4096: no overflow in 64 bits.
+  const std::uint64_t body = contents.count * contents.rows * contents.cols;
+  const std::string claim = images ? "header claims " + std::to_string(contents.count) + " images of " +
+                                         std::to_string(contents.rows) + "x" + std::to_string(contents.cols) + " (" +
+                                         describe_bytes(body) + ")"
+                                   : "header claims " + std::to_string(contents.count) + " labels";
+  if (body > kMaxIdxBytes)
+    throw DataError(path + ": " + claim + ", more than the " + describe_bytes(kMaxIdxBytes) + " an IDX file may hold");
+  if (!reader.gzip()) {
+    const std::uint64_t present = reader.file_size() - header_size;
+    if (present < body)
+      throw DataError(path + ": truncated: " + claim + " but the file holds " + describe_bytes(present) +
+                      (images ? " of pixels" : " of labels"));
+    if (present > body)
+      throw DataError(path + ": " + std::to_string(present - body) + " unexpected bytes after the last " +
+                      (images ? "image" : "label"));
+  } else if (body > kRatioFloor && body / kMaxGzipRatio > reader.file_size()) {
+    throw DataError(path + ": " + claim + " from " + describe_bytes(reader.file_size()) +
+                    " of compressed data; refusing a ratio above " + std::to_string(kMaxGzipRatio) + ":1");
+  }
+  // Grow with the data actually decompressed, never past what the header claims.
+  constexpr std::size_t kChunk = std::size_t(16) << 20;
+  while (contents.body.size() < body) {
+    const std::size_t before = contents.body.size();
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, body - before));
+    contents.body.resize(before + want);
+    const std::size_t read = reader.read(contents.body.data() + before, want);
+    contents.body.resize(before + read);
+    if (read < want)
+      throw DataError(path + ": truncated: " + claim + " but the file holds " + describe_bytes(contents.body.size()) +
+                      (images ? " of pixels" : " of labels"));
+  }
+  std::uint8_t extra = 0;
+  if (reader.read(&extra, 1) != 0)
+    throw DataError(path + ": unexpected bytes after the last " + std::string(images ? "image" : "label") + " (" +
+                    claim + ")");
+  return contents;
 }
 
 }  // namespace
 
 IdxImages read_idx_images(const std::string& path) {
-  const auto bytes = read_maybe_gzip(path);
-  check_header(bytes, path, IdxKind::Images);
+  auto contents = read_idx(path, IdxKind::Images);
   IdxImages images;
-  const std::uint64_t count = big_endian_u32(bytes, 4);
-  const std::uint64_t rows = big_endian_u32(bytes, 8);
-  const std::uint64_t cols = big_endian_u32(bytes, 12);
-  if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096)
-    throw DataError(path + ": implausible image size " + std::to_string(rows) + "x" + std::to_string(cols));
-  const std::uint64_t expected = count * rows * cols;
-  const std::uint64_t present = bytes.size() - 16;
-  if (present < expected)
-    throw DataError(path + ": truncated: header claims " + std::to_string(count) + " images of " + std::to_string(rows) +
-                    "x" + std::to_string(cols) + " (" + std::to_string(expected) + " bytes) but the file holds " +
-                    std::to_string(present) + " bytes of pixels");
-  if (present > expected)
-    throw DataError(path + ": " + std::to_string(present - expected) + " unexpected bytes after the last image");
-  if (count == 0) throw DataError(path + ": holds no images");
-  images.count = count;
-  images.rows = static_cast<int>(rows);
-  images.cols = static_cast<int>(cols);
-  images.bytes.assign(bytes.begin() + 16, bytes.end());
+  images.count = contents.count;
+  images.rows = static_cast<int>(contents.rows);
+  images.cols = static_cast<int>(contents.cols);
+  images.bytes = std::move(contents.body);
   return images;
 }
 
-std::vector<std::uint8_t> read_idx_labels(const std::string& path) {
-  const auto bytes = read_maybe_gzip(path);
-  check_header(bytes, path, IdxKind::Labels);
-  const std::uint64_t count = big_endian_u32(bytes, 4);
-  const std::uint64_t present = bytes.size() - 8;
-  if (present < count)
-    throw DataError(path + ": truncated: header claims " + std::to_string(count) + " labels but the file holds " +
-                    std::to_string(present));
-  if (present > count) throw DataError(path + ": " + std::to_string(present - count) + " unexpected bytes after the last label");
-  return std::vector<std::uint8_t>(bytes.begin() + 8, bytes.end());
-}
+std::vector<std::uint8_t> read_idx_labels(const std::string& path) { return read_idx(path, IdxKind::Labels).body; }
 
 namespace {
 

@@ -1,5 +1,4 @@
 // A folder of images, one subfolder per class, decoded with stb_image and resized to a square.
-#include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <random>
 
 #include "core/data/dataset.h"
+#include "core/data/image_decode.h"
 #include "core/errors.h"
 
 namespace vae {
@@ -32,18 +32,13 @@ std::vector<std::string> image_files(const fs::path& dir) {
 
 // Decodes one file to `channels` channels at side x side, as planar floats in [0, 1].
 std::vector<float> decode_resized(const std::string& path, int channels, int side) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open for reading");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw DataError(path + ": empty file, not an image");
-  int width = 0, height = 0, source_channels = 0;
-  stbi_uc* pixels = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                          &width, &height, &source_channels, channels);
-  if (!pixels) throw DataError(path + ": cannot decode image (" + std::string(stbi_failure_reason()) + ")");
+  const DecodedImage image = read_image_file(path, channels);
   std::vector<unsigned char> resized(std::size_t(side) * side * channels);
-  const int ok = stbir_resize_uint8(pixels, width, height, 0, resized.data(), side, side, 0, channels);
-  stbi_image_free(pixels);
-  if (!ok) throw DataError(path + ": cannot resize " + std::to_string(width) + "x" + std::to_string(height) + " image");
+  const int ok =
+      stbir_resize_uint8(image.pixels.data(), image.width, image.height, 0, resized.data(), side, side, 0, channels);
+  if (!ok)
+    throw DataError(path + ": cannot resize " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                    " image");
   std::vector<float> planar(resized.size());
   const std::size_t plane = std::size_t(side) * side;
   for (std::size_t i = 0; i < plane; ++i)
@@ -61,7 +56,8 @@ void append(Split& split, const std::vector<float>& pixels, int label) {
 
 Dataset load_image_folder(const DataSpec& spec) {
   const fs::path root(spec.path);
-  if (!fs::is_directory(root)) throw DataError(spec.path + ": not a folder (expected one subfolder of images per class)");
+  if (!fs::is_directory(root))
+    throw DataError(spec.path + ": not a folder (expected one subfolder of images per class)");
   if (spec.image_size < 4 || spec.image_size > 256)
     throw ConfigError("image size " + std::to_string(spec.image_size) + " is out of range: choose 4 to 256");
   if (!(spec.test_fraction > 0 && spec.test_fraction < 1))

@@ -21,12 +21,13 @@ constexpr double kLog2Pi = 1.8378770664093453;
 // log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k, z_k ~ q(z|x).
 torch::Tensor importance_sampled_log_likelihood(Vae& model, const torch::Tensor& x, const torch::Tensor& y,
                                                 const torch::Tensor& mu, const torch::Tensor& logvar, int k,
-                                                at::Generator& generator) {
+                                                at::Generator& generator, const std::atomic<bool>* cancel) {
   const std::int64_t n = x.size(0), dims = mu.size(1);
   const std::int64_t chunk = std::max<std::int64_t>(1, std::min<std::int64_t>(k, kMaxDecodeRows / n));
   const auto sigma = torch::exp(0.5 * logvar);
   std::vector<torch::Tensor> log_weights;
   for (std::int64_t done = 0; done < k; done += chunk) {
+    if (cancel && cancel->load()) throw Error("evaluation cancelled");  // large k: seconds per batch
     const std::int64_t m = std::min(chunk, k - done);
     const auto eps = torch::randn({m, n, dims}, generator, torch::kFloat);
     const auto z = mu.unsqueeze(0) + sigma.unsqueeze(0) * eps;  // m x n x d
@@ -118,7 +119,7 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
     }
     if (iw_samples > 0) {
       const auto nll = -importance_sampled_log_likelihood(model, x, y, terms.posterior.mu, terms.posterior.logvar,
-                                                          iw_samples, generator);
+                                                          iw_samples, generator, options.cancel);
       nll_sum += nll.sum().item<double>();
       if (options.per_example) {
         const auto values = nll.to(torch::kFloat).contiguous();

@@ -1,7 +1,9 @@
 // Checkpoint file layout (little-endian):
 //   "VAEXCKPT" | u32 format version | u64 n | n bytes of JSON | u64 m | m bytes of blobs | u32 CRC-32
 // The JSON holds settings, counters, history and a table of blobs (weights as raw float32,
-// LibTorch's serialized Adam state, the generator state). The CRC covers everything before it.
+// Adam's moments as raw float32, the generator state). The CRC covers everything before it.
+// Version 1 stored Adam as a LibTorch archive; such blobs are never parsed (see load_note).
+// The CRC catches accidents, not crafted files: every number is validated on its own.
 #include "core/io/checkpoint.h"
 
 #include <zlib.h>
@@ -9,11 +11,15 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/errors.h"
 #include "core/io/export.h"
+#include "core/io/safe_file.h"
 #include "core/model/vae.h"
 
 namespace vae {
@@ -33,6 +39,110 @@ T get(const std::string& in, std::size_t offset) {
   T value;
   std::memcpy(&value, in.data() + offset, sizeof(T));
   return value;
+}
+
+// JSON strings must be UTF-8, file and folder names need not be: those that are not are stored
+// as {"hex": "..."} of their bytes, so any name survives a save and load.
+bool is_utf8(const std::string& text) {
+  std::size_t i = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  while (i < text.size()) {
+    const unsigned char c = bytes[i];
+    int extra = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code = c & 0x07;
+    } else
+      return false;
+    if (i + extra >= text.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      if ((bytes[i + k] & 0xC0) != 0x80) return false;
+      code = (code << 6) | (bytes[i + k] & 0x3F);
+    }
+    static const std::uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+json text_to_json(const std::string& text) {
+  if (is_utf8(text)) return text;
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : text) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return json{{"hex", hex}};
+}
+
+std::string text_from_json(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  const auto hex = j.at("hex").get<std::string>();
+  if (hex.size() % 2) throw std::runtime_error("a hex-escaped name has an odd length");
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::runtime_error("a hex-escaped name holds a non-hex character");
+  };
+  std::string text;
+  for (std::size_t i = 0; i < hex.size(); i += 2) text += static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1]));
+  return text;
+}
+
+json texts_to_json(const std::vector<std::string>& texts) {
+  json array = json::array();
+  for (const auto& t : texts) array.push_back(text_to_json(t));
+  return array;
+}
+
+std::vector<std::string> texts_from_json(const json& j) {
+  if (!j.is_array()) throw std::runtime_error("class_names is not a list");
+  std::vector<std::string> texts;
+  for (const auto& t : j) texts.push_back(text_from_json(t));
+  return texts;
+}
+
+// Integers read as integers of the right range: nlohmann's get<int>() of 1e300 would be an
+// undefined float-to-int conversion, of 2^40 a silent wrap.
+template <typename Int>
+Int integer(const json& j) {
+  if (j.is_number_unsigned()) {
+    const auto value = j.get<std::uint64_t>();
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<Int>::max()))
+      throw std::runtime_error("a number is out of range");
+    return static_cast<Int>(value);
+  }
+  if (j.is_number_integer()) {
+    const auto value = j.get<std::int64_t>();
+    if (value < static_cast<std::int64_t>(std::numeric_limits<Int>::min()) ||
+        (value > 0 && static_cast<std::uint64_t>(value) > static_cast<std::uint64_t>(std::numeric_limits<Int>::max())))
+      throw std::runtime_error("a number is out of range");
+    return static_cast<Int>(value);
+  }
+  throw std::runtime_error("a whole number was expected, found " + std::string(j.type_name()));
+}
+
+template <typename Int>
+std::vector<Int> integers(const json& j) {
+  if (!j.is_array())
+    throw std::runtime_error("a list of whole numbers was expected, found " + std::string(j.type_name()));
+  std::vector<Int> values;
+  values.reserve(j.size());
+  for (const auto& v : j) values.push_back(integer<Int>(v));
+  return values;
 }
 
 // NaN is not valid JSON: store it as null.
@@ -103,7 +213,7 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   history.steps.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto& s = history.steps[i];
-    s.step = steps["step"][i].get<std::int64_t>();
+    s.step = integer<std::int64_t>(steps["step"][i]);
     s.epoch = steps["epoch"][i].get<double>();
     s.loss = float_or_nan(steps[loss_key][i]);
     for (const json* column : columns) s.terms.push_back(float_or_nan((*column)[i]));
@@ -112,16 +222,21 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   }
   for (const auto& e : j.at("epochs")) {
     EpochMetrics m;
-    m.epoch = e.at("epoch").get<int>();
-    m.step = e.at("step").get<std::int64_t>();
+    m.epoch = integer<int>(e.at("epoch"));
+    m.step = integer<std::int64_t>(e.at("step"));
     m.train_loss = float_or_nan(e.at(named ? "train_loss" : "train_neg_elbo"));
     m.test_loss = float_or_nan(e.at(named ? "test_loss" : "test_neg_elbo"));
     for (const auto& name : history.term_names)
       m.test_terms.push_back(float_or_nan(named ? e.at("test_terms").at(name) : e.at("test_" + name)));
     m.test_nll_is = float_or_nan(e.at("test_nll_is"));
-    m.iw_samples = e.at("iw_samples").get<int>();
-    m.active_units = e.at("active_units").get<int>();
+    m.iw_samples = integer<int>(e.at("iw_samples"));
+    m.active_units = integer<int>(e.at("active_units"));
+    // Posterior health per dimension (optional: older files lack it); at most one per latent
+    // dimension, so a crafted file cannot make it large.
     if (e.contains("kl_per_dim") && e.contains("activity")) {
+      constexpr std::size_t kMaxDims = 256;
+      if (e.at("kl_per_dim").size() > kMaxDims || e.at("activity").size() > kMaxDims)
+        throw std::runtime_error("history: more than 256 latent dimensions in kl_per_dim or activity");
       for (const auto& v : e.at("kl_per_dim")) m.kl_per_dim.push_back(float_or_nan(v));
       for (const auto& v : e.at("activity")) m.activity.push_back(float_or_nan(v));
       if (m.kl_per_dim.size() != m.activity.size())
@@ -145,7 +260,7 @@ json model_config_to_json(const ModelConfig& c) {
           {"family", to_string(c.family)},
           {"conditional", c.conditional},
           {"classes", c.classes},
-          {"class_names", c.class_names},
+          {"class_names", texts_to_json(c.class_names)},
           {"codebook", c.codebook},
           {"code_dim", c.code_dim},
           {"commitment", c.commitment}};
@@ -154,41 +269,40 @@ json model_config_to_json(const ModelConfig& c) {
 ModelConfig model_config_from_json(const json& j) {
   ModelConfig c;
   c.kind = parse_model_kind(j.at("kind").get<std::string>());
-  c.channels = j.at("channels").get<int>();
-  c.height = j.at("height").get<int>();
-  c.width = j.at("width").get<int>();
-  c.hidden = j.at("hidden").get<std::vector<int>>();
-  c.latent = j.at("latent").get<int>();
+  c.channels = integer<int>(j.at("channels"));
+  c.height = integer<int>(j.at("height"));
+  c.width = integer<int>(j.at("width"));
+  c.hidden = integers<int>(j.at("hidden"));
+  c.latent = integer<int>(j.at("latent"));
   c.likelihood = parse_likelihood(j.at("likelihood").get<std::string>());
   c.learn_variance = j.at("learn_variance").get<bool>();
   c.gaussian_sigma = j.at("gaussian_sigma").get<double>();
   // Version 2 fields; a version-1 file holds an unconditional Gaussian VAE.
   c.family = parse_model_family(j.value("family", std::string("vae")));
   c.conditional = j.value("conditional", false);
-  c.classes = j.value("classes", 0);
-  c.class_names = j.value("class_names", std::vector<std::string>{});
+  c.classes = j.contains("classes") ? integer<int>(j.at("classes")) : 0;
+  c.class_names = j.contains("class_names") ? texts_from_json(j.at("class_names")) : std::vector<std::string>{};
   if (c.class_names.size() > 1000) throw std::runtime_error("more than 1000 class names");
-  c.codebook = j.value("codebook", c.codebook);
-  c.code_dim = j.value("code_dim", c.code_dim);
+  c.codebook = j.contains("codebook") ? integer<int>(j.at("codebook")) : c.codebook;
+  c.code_dim = j.contains("code_dim") ? integer<int>(j.at("code_dim")) : c.code_dim;
   c.commitment = j.value("commitment", c.commitment);
   return c;
 }
 
 json train_config_to_json(const TrainConfig& t) {
-  return {{"beta", t.beta},   {"learning_rate", t.learning_rate}, {"batch_size", t.batch_size},
-          {"epochs", t.epochs}, {"seed", t.seed},                 {"iw_samples", t.iw_samples},
-          {"iw_limit", t.iw_limit}};
+  return {{"beta", t.beta}, {"learning_rate", t.learning_rate}, {"batch_size", t.batch_size}, {"epochs", t.epochs},
+          {"seed", t.seed}, {"iw_samples", t.iw_samples},       {"iw_limit", t.iw_limit}};
 }
 
 TrainConfig train_config_from_json(const json& j) {
   TrainConfig t;
   t.beta = j.at("beta").get<double>();
   t.learning_rate = j.at("learning_rate").get<double>();
-  t.batch_size = j.at("batch_size").get<int>();
-  t.epochs = j.at("epochs").get<int>();
-  t.seed = j.at("seed").get<unsigned long long>();
-  t.iw_samples = j.at("iw_samples").get<int>();
-  t.iw_limit = j.at("iw_limit").get<int>();
+  t.batch_size = integer<int>(j.at("batch_size"));
+  t.epochs = integer<int>(j.at("epochs"));
+  t.seed = integer<unsigned long long>(j.at("seed"));
+  t.iw_samples = integer<int>(j.at("iw_samples"));
+  t.iw_limit = integer<int>(j.at("iw_limit"));
   return t;
 }
 
@@ -203,6 +317,46 @@ std::uint32_t crc32_of(const std::string& bytes, std::size_t length) {
   return static_cast<std::uint32_t>(crc);
 }
 
+// A lower bound on the parameters a configuration builds, from its weight matrices alone, so
+// that a small file declaring huge layers is refused before the model is allocated.
+std::uint64_t minimum_parameter_count(const ModelConfig& c) {
+  const std::uint64_t latent = static_cast<std::uint64_t>(c.latent);
+  std::uint64_t count = 0;
+  if (c.family == ModelFamily::VqVae) return static_cast<std::uint64_t>(c.codebook) * static_cast<std::uint64_t>(c.code_dim);
+  if (c.kind == ModelKind::Mlp) {
+    const std::uint64_t pixels = static_cast<std::uint64_t>(c.image_size());
+    count += 2 * pixels * static_cast<std::uint64_t>(c.hidden.front());  // first encoder, last decoder layer
+    for (std::size_t i = 0; i + 1 < c.hidden.size(); ++i)
+      count += 2 * static_cast<std::uint64_t>(c.hidden[i]) * static_cast<std::uint64_t>(c.hidden[i + 1]);
+    count += 3 * latent * static_cast<std::uint64_t>(c.hidden.back());  // two heads, first decoder layer
+  } else {
+    count += 3 * latent * static_cast<std::uint64_t>(c.hidden.front());
+  }
+  return count;
+}
+
+// Configuration numbers a checkpoint may hold, beyond what ModelConfig::validate checks.
+void check_bounds(const ModelConfig& model) {
+  if (model.hidden.size() > 64)
+    throw std::runtime_error("declares " + std::to_string(model.hidden.size()) + " hidden layers (at most 64)");
+}
+
+// Adam's moments: one pair of float32 blobs per parameter, in named_weights() order.
+json adam_to_json(const AdamState& adam, const std::function<json(const void*, std::size_t)>& blob) {
+  if (adam.empty()) return json{{"format", "none"}};
+  if (adam.exp_avg.size() != adam.names.size() || adam.exp_avg_sq.size() != adam.names.size())
+    throw std::logic_error("AdamState: names and moments differ in count");
+  json parameters = json::array();
+  for (std::size_t i = 0; i < adam.names.size(); ++i) {
+    if (adam.exp_avg[i].size() != adam.exp_avg_sq[i].size())
+      throw std::logic_error("AdamState: moments of '" + adam.names[i] + "' differ in size");
+    parameters.push_back({{"name", adam.names[i]},
+                          {"exp_avg", blob(adam.exp_avg[i].data(), adam.exp_avg[i].size() * sizeof(float))},
+                          {"exp_avg_sq", blob(adam.exp_avg_sq[i].data(), adam.exp_avg_sq[i].size() * sizeof(float))}});
+  }
+  return json{{"format", "adam"}, {"step", adam.step}, {"parameters", parameters}};
+}
+
 }  // namespace
 
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
@@ -211,31 +365,40 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
     throw IoError(path + ": a " + checkpoint.model->capabilities().family +
                   " is read-only here and is not saved as a checkpoint (keep its .pt file)");
   std::string blobs;
+  auto blob = [&](const void* data, std::size_t bytes) {
+    json entry = {{"offset", blobs.size()}, {"bytes", bytes}};
+    blobs.append(static_cast<const char*>(data), bytes);
+    return entry;
+  };
   json tensors = json::array();
   for (const auto& [name, tensor] : named_weights(checkpoint.model->module())) {
     const auto data = tensor.detach().to(torch::kFloat).contiguous();
-    tensors.push_back({{"name", name}, {"shape", data.sizes().vec()}, {"offset", blobs.size()}, {"bytes", data.nbytes()}});
-    blobs.append(static_cast<const char*>(data.data_ptr()), data.nbytes());
+    json entry = blob(data.data_ptr(), data.nbytes());
+    entry["name"] = name;
+    entry["shape"] = data.sizes().vec();
+    tensors.push_back(entry);
   }
-  auto blob = [&](const std::string& bytes) {
-    json entry = {{"offset", blobs.size()}, {"bytes", bytes.size()}};
-    blobs += bytes;
-    return entry;
-  };
   json header = {{"format", "vae-explorer checkpoint"},
                  {"model", model_config_to_json(checkpoint.model_config)},
                  {"train", train_config_to_json(checkpoint.train_config)},
-                 {"data", {{"spec", checkpoint.data_spec}, {"identity", checkpoint.data_identity},
-                           {"class_names", checkpoint.class_names}, {"test_fraction", checkpoint.data_test_fraction},
-                           {"seed", checkpoint.data_seed}}},
-                 {"progress", {{"step", checkpoint.step}, {"epoch", checkpoint.epoch},
-                               {"step_in_epoch", checkpoint.step_in_epoch}, {"epoch_order", checkpoint.epoch_order}}},
+                 {"data",
+                  {{"spec", text_to_json(checkpoint.data_spec)},
+                   {"identity", text_to_json(checkpoint.data_identity)},
+                   {"class_names", texts_to_json(checkpoint.class_names)},
+                   {"test_fraction", checkpoint.data_test_fraction},
+                   {"seed", checkpoint.data_seed}}},
+                 {"progress",
+                  {{"step", checkpoint.step},
+                   {"epoch", checkpoint.epoch},
+                   {"step_in_epoch", checkpoint.step_in_epoch},
+                   {"epoch_order", checkpoint.epoch_order}}},
                  {"history", history_to_json(checkpoint.history)},
                  {"tensors", tensors}};
-  header["optimizer"] = blob(checkpoint.optimizer_state);
-  header["rng"] = blob(checkpoint.rng_state);
+  header["optimizer"] = adam_to_json(checkpoint.optimizer_state, blob);
+  header["rng"] = blob(checkpoint.rng_state.data(), checkpoint.rng_state.size());
 
-  const std::string header_text = header.dump();
+  // Strings are UTF-8 by now (text_to_json); replace rather than throw should one slip through.
+  const std::string header_text = header.dump(-1, ' ', false, json::error_handler_t::replace);
   std::string file(kMagic, sizeof kMagic);
   put<std::uint32_t>(file, kCheckpointVersion);
   put<std::uint64_t>(file, header_text.size());
@@ -258,19 +421,55 @@ DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override
 }
 
 bool looks_like_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[sizeof kMagic] = {};
-  return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+  try {
+    RegularFile file(path, "checkpoint");
+    char magic[sizeof kMagic] = {};
+    return file.read_at(0, magic, sizeof magic) == sizeof magic && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+  } catch (const DataError&) {
+    return false;  // folders, FIFOs, devices, missing files: not a checkpoint
+  }
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError(path + ": cannot open checkpoint (no such file or no permission)");
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string file;
+  try {
+    RegularFile input(path, "checkpoint");
+    // The magic first, so a large foreign file is refused without reading it whole.
+    char magic[sizeof kMagic] = {};
+    if (input.read_at(0, magic, sizeof magic) != sizeof magic || std::memcmp(magic, kMagic, sizeof kMagic) != 0)
+      throw CheckpointError(path + ": not a VAE Explorer checkpoint (unknown file format)");
+    file = input.read_all(kMaxCheckpointBytes);
+  } catch (const DataError& error) {
+    throw CheckpointError(error.what());
+  }
+  return parse_checkpoint(file, path);
+}
+
+namespace {
+
+// The size of a CPU generator's state, as get_state() writes it.
+std::size_t generator_state_bytes() {
+  static const std::size_t bytes =
+      static_cast<std::size_t>(at::make_generator<at::CPUGeneratorImpl>(1).get_state().nbytes());
+  return bytes;
+}
+
+std::int64_t non_negative(const json& j, const char* what, std::int64_t limit) {
+  const auto value = integer<std::int64_t>(j);
+  if (value < 0 || value > limit)
+    throw std::runtime_error(std::string(what) + " is " + std::to_string(value) + ", outside 0.." +
+                             std::to_string(limit));
+  return value;
+}
+
+}  // namespace
+
+Checkpoint parse_checkpoint(const std::string& file, const std::string& path, bool verify_checksum) {
   constexpr std::size_t kFixed = sizeof kMagic + 4 + 8;
   if (file.size() < sizeof kMagic || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
     throw CheckpointError(path + ": not a VAE Explorer checkpoint (unknown file format)");
-  if (file.size() < kFixed) throw CheckpointError(path + ": checkpoint is truncated (" + std::to_string(file.size()) + " bytes)");
+  if (file.size() < kFixed)
+    throw CheckpointError(path + ": checkpoint is truncated (" + std::to_string(file.size()) + " bytes)");
   const auto version = get<std::uint32_t>(file, sizeof kMagic);
   if (version < 1 || version > kCheckpointVersion)
     throw CheckpointError(path + ": checkpoint format version " + std::to_string(version) +
@@ -281,60 +480,160 @@ Checkpoint load_checkpoint(const std::string& path) {
   const std::size_t blob_start = kFixed + header_size + 8;
   const auto blob_size = get<std::uint64_t>(file, kFixed + header_size);
   if (blob_size != file.size() - blob_start - 4)
-    throw CheckpointError(path + ": checkpoint is truncated or has trailing bytes (" +
-                          std::to_string(file.size()) + " bytes, expected " + std::to_string(blob_start + blob_size + 4) + ")");
-  if (get<std::uint32_t>(file, file.size() - 4) != crc32_of(file, file.size() - 4))
+    throw CheckpointError(path + ": checkpoint is truncated or has trailing bytes (" + std::to_string(file.size()) +
+                          " bytes, expected " + std::to_string(blob_start + blob_size + 4) + ")");
+  if (verify_checksum && get<std::uint32_t>(file, file.size() - 4) != crc32_of(file, file.size() - 4))
     throw CheckpointError(path + ": checkpoint is corrupt (checksum mismatch)");
 
   Checkpoint checkpoint;
   try {
     const json header = json::parse(file.begin() + kFixed, file.begin() + kFixed + header_size);
+    // Blobs: inside the blob area, and (weights, moments) a whole number of floats.
+    auto blob_range = [&](const json& entry, const std::string& what) {
+      const auto offset = integer<std::uint64_t>(entry.at("offset"));
+      const auto bytes = integer<std::uint64_t>(entry.at("bytes"));
+      if (offset > blob_size || bytes > blob_size - offset) throw std::runtime_error(what + " lies outside the file");
+      return std::pair<std::size_t, std::size_t>(blob_start + offset, bytes);
+    };
+    auto floats_at = [&](const json& entry, const std::string& what, std::size_t expected) {
+      const auto [offset, bytes] = blob_range(entry, what);
+      if (bytes != expected * sizeof(float))
+        throw std::runtime_error(what + " holds " + std::to_string(bytes) + " bytes, expected " +
+                                 std::to_string(expected * sizeof(float)));
+      std::vector<float> values(expected);
+      std::memcpy(values.data(), file.data() + offset, bytes);
+      return values;
+    };
+
+    // Settings first, all of them bounded, before anything is allocated from them.
     checkpoint.model_config = model_config_from_json(header.at("model"));
     checkpoint.model_config.validate();
+    check_bounds(checkpoint.model_config);
     checkpoint.train_config = train_config_from_json(header.at("train"));
+    checkpoint.train_config.validate();
     const auto& data = header.at("data");
-    checkpoint.data_spec = data.at("spec").get<std::string>();
-    checkpoint.data_identity = data.at("identity").get<std::string>();
-    checkpoint.class_names = data.at("class_names").get<std::vector<std::string>>();
+    checkpoint.data_spec = text_from_json(data.at("spec"));
+    checkpoint.data_identity = text_from_json(data.at("identity"));
+    checkpoint.class_names = texts_from_json(data.at("class_names"));
     // Optional: absent in files written before they were recorded (the CLI then used the
     // training seed for the data too).
     checkpoint.data_test_fraction = data.value("test_fraction", 0.0);
-    checkpoint.data_seed = data.value("seed", static_cast<std::uint64_t>(checkpoint.train_config.seed));
+    if (!(checkpoint.data_test_fraction >= 0 && checkpoint.data_test_fraction < 1))
+      throw std::runtime_error("the data's test fraction is outside [0, 1)");
+    checkpoint.data_seed = data.contains("seed") ? integer<std::uint64_t>(data.at("seed"))
+                                                 : static_cast<std::uint64_t>(checkpoint.train_config.seed);
+
     const auto& progress = header.at("progress");
-    checkpoint.step = progress.at("step").get<std::int64_t>();
-    checkpoint.epoch = progress.at("epoch").get<int>();
-    checkpoint.step_in_epoch = progress.at("step_in_epoch").get<std::int64_t>();
-    checkpoint.epoch_order = progress.at("epoch_order").get<std::vector<std::int64_t>>();
+    constexpr std::int64_t kMaxCount = std::int64_t(1) << 53;
+    checkpoint.step = non_negative(progress.at("step"), "the step count", kMaxCount);
+    checkpoint.epoch = static_cast<int>(non_negative(progress.at("epoch"), "the epoch", 100000));
+    checkpoint.step_in_epoch = non_negative(progress.at("step_in_epoch"), "the step within the epoch", kMaxCount);
+    checkpoint.epoch_order = integers<std::int64_t>(progress.at("epoch_order"));
+    if (checkpoint.step_in_epoch > 0) {
+      // The shuffle of the epoch in progress: a permutation, with batches still to come.
+      const auto n = static_cast<std::int64_t>(checkpoint.epoch_order.size());
+      std::vector<bool> seen(checkpoint.epoch_order.size(), false);
+      for (const auto index : checkpoint.epoch_order) {
+        if (index < 0 || index >= n || seen[static_cast<std::size_t>(index)])
+          throw std::runtime_error("the epoch order is not a permutation of 0.." + std::to_string(n - 1));
+        seen[static_cast<std::size_t>(index)] = true;
+      }
+      const std::int64_t batch = checkpoint.train_config.batch_size;
+      if (n == 0 || checkpoint.step_in_epoch >= (n + batch - 1) / batch)
+        throw std::runtime_error("stopped at step " + std::to_string(checkpoint.step_in_epoch) + " of an epoch of " +
+                                 std::to_string(n) + " images in batches of " + std::to_string(batch));
+    } else if (!checkpoint.epoch_order.empty()) {
+      throw std::runtime_error("holds an epoch order but no step within the epoch");
+    }
     checkpoint.history = history_from_json(header.at("history"), version);
 
-    auto blob_at = [&](const json& entry) {
-      const auto offset = entry.at("offset").get<std::uint64_t>();
-      const auto bytes = entry.at("bytes").get<std::uint64_t>();
-      if (offset > blob_size || bytes > blob_size - offset) throw std::runtime_error("a blob lies outside the file");
-      return file.substr(blob_start + offset, bytes);
-    };
-    checkpoint.optimizer_state = blob_at(header.at("optimizer"));
-    checkpoint.rng_state = blob_at(header.at("rng"));
+    const auto [rng_offset, rng_bytes] = blob_range(header.at("rng"), "the generator state");
+    if (rng_bytes != 0) {
+      if (rng_bytes != generator_state_bytes())
+        throw std::runtime_error("the generator state is " + std::to_string(rng_bytes) + " bytes, expected " +
+                                 std::to_string(generator_state_bytes()));
+      checkpoint.rng_state = file.substr(rng_offset, rng_bytes);
+      // LibTorch checks the rest of it (the Mersenne Twister's position); try it on a scratch one.
+      auto state = torch::empty({static_cast<std::int64_t>(rng_bytes)}, torch::kUInt8);
+      std::memcpy(state.data_ptr(), checkpoint.rng_state.data(), rng_bytes);
+      try {
+        at::make_generator<at::CPUGeneratorImpl>(1).set_state(state);
+      } catch (const std::exception&) {
+        throw std::runtime_error("the generator state is invalid");
+      }
+    }
+
+    // The tensor table, checked whole against the file and the configuration before the model
+    // is built: a small file cannot make us allocate a large model.
+    const auto& tensors = header.at("tensors");
+    if (!tensors.is_array()) throw std::runtime_error("the tensor table is not a list");
+    std::uint64_t table_floats = 0;
+    std::set<std::string> table_names;
+    for (const auto& entry : tensors) {
+      const auto name = entry.at("name").get<std::string>();
+      if (!table_names.insert(name).second) throw std::runtime_error("weight '" + name + "' appears twice");
+      const auto [offset, bytes] = blob_range(entry, "weight '" + name + "'");
+      (void)offset;
+      table_floats += bytes / sizeof(float);
+    }
+    const std::uint64_t minimum = minimum_parameter_count(checkpoint.model_config);
+    if (minimum > table_floats)
+      throw std::runtime_error("the model (" + checkpoint.model_config.describe() + ") needs at least " +
+                               std::to_string(minimum) + " weights, the file holds " + std::to_string(table_floats));
 
     Vae model(checkpoint.model_config);
-    auto params = model->named_parameters(true);
-    const auto& tensors = header.at("tensors");
-    if (tensors.size() != params.size())
+    const auto weights = named_weights(model);
+    if (tensors.size() != weights.size())
       throw std::runtime_error("holds " + std::to_string(tensors.size()) + " weight tensors, the model has " +
-                               std::to_string(params.size()));
+                               std::to_string(weights.size()));
+    std::map<std::string, torch::Tensor> by_name(weights.begin(), weights.end());
     torch::NoGradGuard no_grad;
     for (const auto& entry : tensors) {
       const auto name = entry.at("name").get<std::string>();
-      auto* param = params.find(name);
-      if (!param) throw std::runtime_error("unknown weight '" + name + "'");
-      const auto shape = entry.at("shape").get<std::vector<std::int64_t>>();
-      if (shape != param->sizes().vec()) throw std::runtime_error("weight '" + name + "' has the wrong shape");
-      const std::string bytes = blob_at(entry);
-      if (bytes.size() != static_cast<std::size_t>(param->nbytes()))
+      const auto found = by_name.find(name);
+      if (found == by_name.end()) throw std::runtime_error("unknown weight '" + name + "'");
+      auto& param = found->second;
+      const auto shape = integers<std::int64_t>(entry.at("shape"));
+      if (shape != param.sizes().vec()) throw std::runtime_error("weight '" + name + "' has the wrong shape");
+      const auto [offset, bytes] = blob_range(entry, "weight '" + name + "'");
+      if (bytes != static_cast<std::size_t>(param.nbytes()))
         throw std::runtime_error("weight '" + name + "' has the wrong size");
-      std::memcpy(param->data_ptr(), bytes.data(), bytes.size());
+      std::memcpy(param.data_ptr(), file.data() + offset, bytes);
     }
     checkpoint.model = std::make_shared<const ModelState>(model);
+
+    const auto& optimizer = header.at("optimizer");
+    if (optimizer.contains("offset")) {  // version 1's layout: one blob
+      // A LibTorch archive: parsing it means torch::jit::load of untrusted bytes. Not read.
+      if (blob_range(optimizer, "the optimiser state").second > 0)
+        checkpoint.load_note =
+            "the optimiser state of this version-1 checkpoint (a LibTorch archive) is not read; "
+            "Adam continues with fresh moments";
+    } else if (optimizer.at("format").get<std::string>() == "adam") {
+      auto& adam = checkpoint.optimizer_state;
+      adam.step = non_negative(optimizer.at("step"), "the optimiser's step count", kMaxCount);
+      const auto& parameters = optimizer.at("parameters");
+      if (parameters.size() != weights.size())
+        throw std::runtime_error("the optimiser state covers " + std::to_string(parameters.size()) +
+                                 " parameters, the model has " + std::to_string(weights.size()));
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        const auto& entry = parameters[i];
+        const auto name = entry.at("name").get<std::string>();
+        if (name != weights[i].first)
+          throw std::runtime_error("the optimiser state lists '" + name + "' where the model has '" + weights[i].first +
+                                   "'");
+        const auto numel = static_cast<std::size_t>(weights[i].second.numel());
+        adam.names.push_back(name);
+        adam.exp_avg.push_back(floats_at(entry.at("exp_avg"), "the first moment of '" + name + "'", numel));
+        adam.exp_avg_sq.push_back(floats_at(entry.at("exp_avg_sq"), "the second moment of '" + name + "'", numel));
+        for (std::size_t k = 0; k < numel; ++k)
+          if (!std::isfinite(adam.exp_avg.back()[k]) || !(adam.exp_avg_sq.back()[k] >= 0) ||
+              !std::isfinite(adam.exp_avg_sq.back()[k]))
+            throw std::runtime_error("the optimiser state of '" + name + "' holds invalid values");
+      }
+    } else if (optimizer.at("format").get<std::string>() != "none") {
+      throw std::runtime_error("unknown optimiser state format");
+    }
   } catch (const CheckpointError&) {
     throw;
   } catch (const std::exception& error) {

@@ -1,6 +1,5 @@
 #include "core/io/export.h"
 
-#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
@@ -10,37 +9,113 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "core/data/image_decode.h"
 #include "core/errors.h"
 
 namespace vae {
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// Writes all of `contents` to `fd`, retrying short writes and EINTR.
+bool write_all(int fd, const std::string& contents, int& error) {
+  std::size_t done = 0;
+  while (done < contents.size()) {
+    const ssize_t wrote = ::write(fd, contents.data() + done, contents.size() - done);
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      return false;
+    }
+    done += static_cast<std::size_t>(wrote);
+  }
+  return true;
+}
+
+// "NAME.tmp-PID" files another process left when it was killed mid-write: removed when that
+// process no longer exists (ours and live writers' are left alone).
+void remove_stale_temporaries(const fs::path& folder, const std::string& name) {
+  const std::string prefix = name + ".tmp-";
+  std::error_code error;
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    const std::string entry = it->path().filename().string();
+    if (entry.size() <= prefix.size() || entry.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = entry.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to signal)
+    std::error_code ignored;
+    fs::remove(it->path(), ignored);
+  }
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::string& contents) {
   if (path.empty()) throw IoError("no file name given");
   const fs::path target(path);
-  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
-    throw IoError(path + ": folder " + target.parent_path().string() + " does not exist");
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder)) throw IoError(path + ": folder " + folder.string() + " does not exist");
+  if (fs::is_directory(target)) throw IoError(path + ": is a folder");
+  remove_stale_temporaries(folder, target.filename().string());
   // Same folder as the target, so the rename is atomic; the pid keeps parallel writers apart.
   const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path + ": cannot write in that folder (permission denied or read-only)");
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(temporary.c_str());
-      throw IoError(path + ": write failed (disk full?)");
-    }
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int error = errno;
+    throw IoError(path + ": cannot write in that folder (" + errno_text(error) + ")");
   }
+  int error = 0;
+  // The data reach the disk before the rename makes them the file: after a power cut the name
+  // holds the old contents or the new, never a hole.
+  bool ok = write_all(fd, contents, error);
+  if (ok && ::fsync(fd) != 0) ok = false, error = errno;
+  if (::close(fd) != 0 && ok) ok = false, error = errno;
+  if (!ok) {
+    ::unlink(temporary.c_str());
+    throw IoError(path + ": write failed (" + errno_text(error) + "); the previous file is unchanged");
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = errno;
+    ::unlink(temporary.c_str());
+    throw IoError(path + ": cannot replace the file (" + errno_text(error) + ")");
+  }
+  // And the rename itself reaches the disk.
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void check_writable(const std::string& path) {
+  if (path.empty()) throw IoError("no file name given");
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code error;
-  fs::rename(temporary, target, error);
-  if (error) {
-    std::remove(temporary.c_str());
-    throw IoError(path + ": cannot replace the file: " + error.message());
+  if (!fs::is_directory(folder, error)) throw IoError(path + ": folder " + folder.string() + " does not exist");
+  if (fs::is_directory(target, error)) throw IoError(path + ": is a folder, not a file name");
+  if (fs::exists(target, error) && !fs::is_regular_file(target, error))
+    throw IoError(path + ": exists and is not a regular file");
+  // Try it: permissions, read-only mounts and ACLs all answer the same way.
+  const std::string probe = path + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int code = errno;
+    throw IoError(path + ": cannot write in folder " + folder.string() + " (" + errno_text(code) + ")");
   }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 Image make_grid(const std::vector<Image>& images, int columns, int padding, float background) {
@@ -85,18 +160,14 @@ void write_png(const Image& image, const std::string& path) {
 }
 
 Image read_png(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open for reading");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  int width = 0, height = 0, channels = 0;
-  stbi_uc* pixels = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                          &width, &height, &channels, 0);
-  if (!pixels) throw DataError(path + ": cannot decode image (" + std::string(stbi_failure_reason()) + ")");
-  Image image(channels, height, width);
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < channels; ++c) image.at(c, y, x) = pixels[(std::size_t(y) * width + x) * channels + c] / 255.0f;
-  stbi_image_free(pixels);
+  const DecodedImage decoded = read_image_file(path, 0);
+  // Grey and RGB as they are; grey+alpha and RGBA lose their alpha.
+  const int channels = decoded.channels >= 3 ? 3 : 1;
+  Image image(channels, decoded.height, decoded.width);
+  for (int y = 0; y < decoded.height; ++y)
+    for (int x = 0; x < decoded.width; ++x)
+      for (int c = 0; c < channels; ++c)
+        image.at(c, y, x) = decoded.pixels[(std::size_t(y) * decoded.width + x) * decoded.channels + c] / 255.0f;
   return image;
 }
 

@@ -22,7 +22,12 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
                        const std::vector<std::string>& class_names, const std::string& path);
 void write_metrics_csv(const MetricHistory& history, const std::string& path);
 
-// Write `contents` to `path` through a temporary file and rename.
+// Write `contents` to `path` through a temporary file "PATH.tmp-PID" in the same folder, fsync'd
+// before the rename (and the folder after it). Temporaries left by dead processes are removed
+// first. Throws IoError naming the file; on failure the previous file is unchanged.
 void write_file_atomically(const std::string& path, const std::string& contents);
+// Checks before long work that `path` can be written: its folder exists and takes a new file.
+// Throws IoError naming the file and the reason.
+void check_writable(const std::string& path);
 
 }  // namespace vae

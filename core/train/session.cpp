@@ -44,21 +44,6 @@ torch::Tensor labels_tensor(const Split& split) {
 
 }  // namespace
 
-std::string serialize_optimizer(torch::optim::Optimizer& optimizer) {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  std::ostringstream out;
-  archive.save_to(out);
-  return out.str();
-}
-
-void deserialize_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  std::istringstream in(bytes);
-  archive.load_from(in);
-  optimizer.load(archive);
-}
-
 TrainingSession::~TrainingSession() = default;
 
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model,
@@ -91,21 +76,39 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Chec
     model_ = checkpoint.model->module();  // read-only (TorchScript): explored, never trained
   }
   init_common();
-  if (optimizer_ && !checkpoint.optimizer_state.empty()) deserialize_optimizer(*optimizer_, checkpoint.optimizer_state);
-  set_learning_rate(train_.learning_rate);
-  if (fused_) fused_->import_adam_state(torch_adam_state());
+  if (!checkpoint.load_note.empty())
+    data_warning_ = checkpoint.load_note + (data_warning_.empty() ? "" : "; " + data_warning_);
+  // Our own format (contract 2): both the LibTorch Adam and the fused step take it.
+  import_adam_state(checkpoint.optimizer_state);
   if (!checkpoint.rng_state.empty()) {
     auto state = torch::empty({static_cast<std::int64_t>(checkpoint.rng_state.size())}, torch::kUInt8);
     std::memcpy(state.data_ptr(), checkpoint.rng_state.data(), checkpoint.rng_state.size());
-    generator_.set_state(state);
+    try {
+      generator_.set_state(state);
+    } catch (const std::exception&) {
+      throw CheckpointError("the checkpoint's random generator state is invalid; cannot resume it");
+    }
   }
   step_ = checkpoint.step;
   epoch_ = checkpoint.epoch;
   step_in_epoch_ = checkpoint.step_in_epoch;
   history_ = checkpoint.history;
+  if (step_ < 0 || epoch_ < 0 || step_in_epoch_ < 0)
+    throw CheckpointError("the checkpoint's step counts are negative; cannot resume it");
   if (step_in_epoch_ > 0) {
-    if (static_cast<std::size_t>(checkpoint.epoch_order.size()) != data_->train.count || step_in_epoch_ >= steps_per_epoch_)
-      throw CheckpointError("the checkpoint stopped mid-epoch on a training set of another size; cannot resume it here");
+    if (static_cast<std::size_t>(checkpoint.epoch_order.size()) != data_->train.count ||
+        step_in_epoch_ >= steps_per_epoch_)
+      throw CheckpointError(
+          "the checkpoint stopped mid-epoch on a training set of another size; cannot resume it here");
+    // A permutation of the training set (load_checkpoint checked it; a hand-made Checkpoint
+    // may not have been through it).
+    std::vector<bool> seen(data_->train.count, false);
+    for (const auto index : checkpoint.epoch_order) {
+      if (index < 0 || static_cast<std::size_t>(index) >= seen.size() || seen[static_cast<std::size_t>(index)])
+        throw CheckpointError(
+            "the checkpoint's epoch order is not a permutation of the training set; cannot resume it");
+      seen[static_cast<std::size_t>(index)] = true;
+    }
     order_ = torch::tensor(checkpoint.epoch_order, torch::kLong);
   }
   remember_good_state();
@@ -481,13 +484,7 @@ Checkpoint TrainingSession::make_checkpoint() const {
   checkpoint.step_in_epoch = step_in_epoch_;
   checkpoint.history = history_;
   checkpoint.model = freeze();
-  if (fused_) {
-    // This branch's container still stores LibTorch's archive: hand the fused step's moments to
-    // a LibTorch Adam over the same parameters first (exact float copies).
-    TrainingSession& self = const_cast<TrainingSession&>(*this);
-    self.import_adam_state(fused_->export_adam_state());
-  }
-  if (optimizer_) checkpoint.optimizer_state = serialize_optimizer(*optimizer_);
+  checkpoint.optimizer_state = export_adam_state();
   const auto state = generator_.get_state();
   checkpoint.rng_state.assign(static_cast<const char*>(state.data_ptr()), state.nbytes());
   if (step_in_epoch_ > 0) {

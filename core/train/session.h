@@ -37,7 +37,8 @@ class TrainingSession {
   Checkpoint make_checkpoint() const;
   // Adam's state in our own format (contract 2): moments in named_weights() order, from
   // whichever path trains (LibTorch's Adam or the fused MLP step). Import replaces the
-  // optimiser (an empty state gives a fresh one).
+  // optimiser (an empty state gives a fresh one) and throws CheckpointError when the state does
+  // not match the model.
   AdamState export_adam_state() const;
   void import_adam_state(const AdamState& adam);
 
@@ -136,8 +137,5 @@ class TrainingSession {
     AdamState optimizer;
   } last_good_;
 };
-
-std::string serialize_optimizer(torch::optim::Optimizer& optimizer);
-void deserialize_optimizer(torch::optim::Optimizer& optimizer, const std::string& bytes);
 
 }  // namespace vae

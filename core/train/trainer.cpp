@@ -11,11 +11,16 @@ namespace vae {
 
 const char* to_string(TrainerState state) {
   switch (state) {
-    case TrainerState::Idle: return "idle";
-    case TrainerState::Running: return "running";
-    case TrainerState::Paused: return "paused";
-    case TrainerState::Finished: return "finished";
-    case TrainerState::Failed: return "failed";
+    case TrainerState::Idle:
+      return "idle";
+    case TrainerState::Running:
+      return "running";
+    case TrainerState::Paused:
+      return "paused";
+    case TrainerState::Finished:
+      return "finished";
+    case TrainerState::Failed:
+      return "failed";
   }
   return "?";
 }
@@ -151,8 +156,8 @@ void Trainer::run_loop() {
     snap->step_in_epoch = session.step_in_epoch();
     snap->samples_per_sec = session.samples_per_sec();
     if (snap->samples_per_sec > 0 && w.state == TrainerState::Running) {
-      const double steps_left = double(session.train_config().epochs - session.epoch()) * session.steps_per_epoch() -
-                                session.step_in_epoch();
+      const double steps_left =
+          double(session.train_config().epochs - session.epoch()) * session.steps_per_epoch() - session.step_in_epoch();
       snap->eta_seconds = std::max(0.0, steps_left) * session.train_config().batch_size / snap->samples_per_sec;
     }
     snap->history = session.history();
@@ -178,8 +183,10 @@ void Trainer::run_loop() {
     try {
       vae::save_checkpoint(session.make_checkpoint(), path);
       say("saved checkpoint " + path, false);
+      return true;
     } catch (const std::exception& error) {
       say(error.what(), true);
+      return false;
     }
   };
 
@@ -226,7 +233,9 @@ void Trainer::run_loop() {
             break;
           }
           if (session.planned_epochs_done()) {
-            say("all " + std::to_string(session.train_config().epochs) + " planned epochs are done; raise the epoch count to train on", false);
+            say("all " + std::to_string(session.train_config().epochs) +
+                    " planned epochs are done; raise the epoch count to train on",
+                false);
             w.state = TrainerState::Finished;
           } else {
             w.state = TrainerState::Running;
@@ -289,7 +298,13 @@ void Trainer::run_loop() {
     }
     if (session.epoch_complete()) {
       session.evaluate_epoch(&cancel_);
-      if (!w.autosave_path.empty()) save(w.autosave_path);
+      // A failed autosave stops the run at once (paused, nothing discarded): training on
+      // while nothing can be saved would lose every epoch after it.
+      if (!w.autosave_path.empty() && !save(w.autosave_path)) {
+        say("autosave failed, training paused: " + w.message + ". The last saved file is intact.", true);
+        w.state = TrainerState::Paused;
+        w.steps_requested = 0;
+      }
       if (session.planned_epochs_done() && w.state == TrainerState::Running) w.state = TrainerState::Finished;
       publish(true);
       continue;

@@ -15,6 +15,12 @@ json_get() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys
 png_size() {
   python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); assert d[:8]==b"\x89PNG\r\n\x1a\n", "not a PNG"; print(*struct.unpack(">II", d[16:24]))' "$1"
 }
+# wait_for_line FILE PATTERN: waits (up to 120 s) until FILE holds PATTERN, e.g. a progress line,
+# so that signals reach the program after it has started, not the shell's ignored-SIGINT child.
+wait_for_line() {
+  for _ in $(seq 1200); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.1; done
+  fail "no '$2' in $1 after 120 s"
+}
 # expect_exit CODE PATTERN -- COMMAND...: runs COMMAND, checks exit code and that stderr matches.
 expect_exit() {
   local code=$1 pattern=$2; shift 3
@@ -184,7 +190,7 @@ PY
     printf 'not a checkpoint at all' > bad.ckpt
     expect_exit 1 "bad.ckpt: not a VAE Explorer checkpoint" -- "$bin" eval --model bad.ckpt --json
     expect_exit 1 "missing.ckpt: cannot open" -- "$bin" sample --model missing.ckpt --out x.png
-    expect_exit 2 "latent size 0" -- "$bin" train --data synthetic --latent 0
+    expect_exit 2 "--latent 0 is out of range" -- "$bin" train --data synthetic --latent 0
     expect_exit 2 "unknown data set 'mnist'" -- "$bin" train --data mnist
     expect_exit 1 "/nonexistent/dir: not a folder" -- "$bin" train --data idx:/nonexistent/dir
     expect_exit 2 "--no-such-option" -- "$bin" train --no-such-option
@@ -205,6 +211,96 @@ PY
       --image-size 32 --rgb --likelihood gaussian --sigma 0.2 --learn-variance --iw-samples 5 --hidden 64 --latent 4
     expect_exit 2 "transformer" -- env -u DISPLAY "$bin" --model transformer
     expect_exit 2 "latent size 0" -- env -u DISPLAY "$bin" --latent 0
+    ;;
+
+  hostile)
+    # Files and settings from the issue-10 probe: exit 1 or 2, a message naming the file or the
+    # option, within 2 s (timeout) -- never a signal, a hang or a huge allocation.
+    quick() { timeout 10 "$@"; }
+    "$bin" train --data synthetic --epochs 1 --hidden 32 --latent 2 --out ok.ckpt 2> /dev/null
+    expect_exit 1 "/dev/zero: is a character device" -- quick "$bin" eval --model /dev/zero
+    mkfifo pipe.ckpt
+    expect_exit 1 "pipe.ckpt: is a FIFO" -- quick "$bin" sample --model pipe.ckpt --out s.png
+    expect_exit 1 "pipe.ckpt: is a FIFO" -- quick "$bin" train --resume pipe.ckpt
+    mkdir -p pics/a
+    "$bin" sample --model ok.ckpt --n 1 --out pics/a/1.png 2> /dev/null
+    "$bin" sample --model ok.ckpt --n 1 --out pics/a/2.png 2> /dev/null
+    printf 'P5\n0 4\n255\n' > pics/a/x.png
+    expect_exit 1 "x.png: not a PNG, JPEG or BMP" -- quick "$bin" train --data images:pics --epochs 1 --batch 1
+    expect_exit 2 "--iw-samples 100000000 is out of range" -- quick "$bin" eval --model ok.ckpt --iw-samples 100000000 --limit 1
+    expect_exit 2 "--torch-threads 100000 is out of range" -- quick "$bin" train --data synthetic --torch-threads 100000
+    expect_exit 2 "--traversal-steps 100000 is out of range" -- quick "$bin" export --model ok.ckpt --traversal t.png --traversal-steps 100000
+    expect_exit 2 "--lr .* is out of range" -- quick "$bin" train --data synthetic --lr -1
+    expect_exit 2 "--hidden 0 is out of range" -- quick "$bin" train --data synthetic --hidden 0
+    # --out is checked before training starts, not after the last epoch.
+    expect_exit 1 "no/such/dir/m.ckpt: folder no/such/dir does not exist" -- quick "$bin" train --data synthetic --out no/such/dir/m.ckpt
+    # A folder whose name is not UTF-8: training saves and the model loads again.
+    mkdir -p "$(printf 'caf\xe9')/b"
+    cp pics/a/1.png pics/a/2.png "$(printf 'caf\xe9')/b/"
+    "$bin" train --data "images:$(printf 'caf\xe9')" --image-size 8 --batch 1 --epochs 1 --hidden 8 --latent 2 \
+      --out "$(printf 'caf\xe9')/m.ckpt" 2> u.err || { cat u.err; fail "a non-UTF-8 folder name broke saving"; }
+    "$bin" eval --model "$(printf 'caf\xe9')/m.ckpt" --json > u.json 2> u.err || { cat u.err; fail "could not evaluate it"; }
+    ;;
+
+  interrupt)
+    # Ctrl+C during a long evaluation: exit 130 and no scores file.
+    "$bin" train --data synthetic --epochs 1 --hidden 32 --latent 2 --out ok.ckpt 2> /dev/null
+    set +e
+    "$bin" eval --model ok.ckpt --iw-samples 100000 --scores s.csv 2> e.err &
+    pid=$!
+    wait_for_line e.err "eval \["
+    sleep 1
+    kill -INT $pid
+    wait $pid
+    code=$?
+    set -e
+    [ "$code" -eq 130 ] || { cat e.err; fail "Ctrl+C gave exit $code, expected 130"; }
+    grep -q "eval \[" e.err || { cat e.err; fail "no progress line"; }
+    grep -q "interrupted" e.err || { cat e.err; fail "no message"; }
+    [ ! -e s.csv ] || fail "an interrupted eval wrote its scores"
+    ;;
+
+  kill_during_save)
+    # kill -9 at random moments while a run saves after every short epoch: the checkpoint is
+    # always the previous one or the next one, never damaged; temporaries are cleaned up.
+    trials=${VAE_KILL_TRIALS:-20}
+    "$bin" train --data synthetic --epochs 1 --hidden 16 --latent 2 --batch 500 --out m.ckpt 2> /dev/null
+    for trial in $(seq "$trials"); do
+      "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2> t.err &
+      pid=$!
+      wait_for_line t.err "train \["
+      sleep "$(( RANDOM % 2 )).$(( RANDOM % 10 ))$(( RANDOM % 10 ))"  # a save every few tenths of a second
+      kill -9 $pid 2> /dev/null || true
+      wait $pid 2> /dev/null || true
+      "$bin" sample --model m.ckpt --n 1 --out s.png 2> s.err || { cat s.err; fail "trial $trial: the checkpoint does not load"; }
+    done
+    # The next save removes the temporaries of the killed runs.
+    "$bin" train --resume m.ckpt --epochs 100000 --out m.ckpt > /dev/null 2> t.err &
+    pid=$!
+    wait_for_line t.err "train \["
+    sleep 1
+    kill -INT $pid
+    set +e; wait $pid; code=$?; set -e
+    [ "$code" -eq 130 ] || { cat t.err; fail "Ctrl+C during training gave exit $code, expected 130"; }
+    "$bin" sample --model m.ckpt --n 1 --out s.png 2> s.err || { cat s.err; fail "the checkpoint saved on Ctrl+C does not load"; }
+    leftovers=$(ls | grep -c 'm.ckpt.tmp-' || true)
+    [ "$leftovers" -eq 0 ] || { ls; fail "$leftovers stale temporaries left"; }
+    ;;
+
+  disk_full)
+    # A file size limit (as ulimit -f, in 512-byte blocks) smaller than the checkpoint: the save
+    # fails with a message, the run stops at once with exit 1, the old file is kept.
+    "$bin" train --data synthetic --epochs 1 --hidden 64 --latent 2 --out m.ckpt 2> /dev/null
+    cp m.ckpt before.ckpt
+    set +e
+    (ulimit -f 100; "$bin" train --resume m.ckpt --epochs 5 --out m.ckpt) > /dev/null 2> full.err
+    code=$?
+    set -e
+    [ "$code" -eq 1 ] || { cat full.err; fail "disk full gave exit $code, expected 1"; }
+    grep -q "m.ckpt: write failed" full.err || { cat full.err; fail "no message naming the file"; }
+    grep -q "epoch 2/5" full.err || { cat full.err; fail "did not stop after the first failed save"; }
+    ! grep -q "epoch 3/5" full.err || { cat full.err; fail "trained on after the failed save"; }
+    cmp -s m.ckpt before.ckpt || fail "the previous checkpoint was changed"
     ;;
   *) fail "unknown case $case_name" ;;
 esac
