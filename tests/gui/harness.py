@@ -202,9 +202,10 @@ class Session:
 
     def click(self, x, y, button=1):
         self.xdotool("mousemove", int(x), int(y))
-        time.sleep(0.1)  # let ImGui see the hover before the press
+        # Long enough for a frame to see each state even when a loaded machine makes frames slow.
+        time.sleep(0.25)  # let ImGui see the hover before the press
         self.xdotool("mousedown", button)
-        time.sleep(0.08)
+        time.sleep(0.25)
         self.xdotool("mouseup", button)
         time.sleep(0.1)
 
@@ -214,14 +215,14 @@ class Session:
 
     def drag(self, x0, y0, x1, y1, steps=12, button=1):
         self.xdotool("mousemove", int(x0), int(y0))
-        time.sleep(0.1)
+        time.sleep(0.25)
         self.xdotool("mousedown", button)
-        time.sleep(0.08)
+        time.sleep(0.3)  # a frame sees the press where the drag starts, however slow frames are
         for i in range(1, steps + 1):
             t = i / steps
             self.xdotool("mousemove", int(x0 + (x1 - x0) * t), int(y0 + (y1 - y0) * t))
             time.sleep(0.03)
-        time.sleep(0.08)
+        time.sleep(0.3)  # ... and the end point before the release
         self.xdotool("mouseup", button)
         time.sleep(0.1)
 
