@@ -30,9 +30,6 @@ struct OodCommand {
   bool json = false;
 };
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted.store(true); }
-
 // The split to score: the test split, or the only one the data set has.
 const Split& scoring_split(const Dataset& data) { return data.test.count > 0 ? data.test : data.train; }
 
@@ -55,14 +52,8 @@ int run_ood(const OodCommand& o, const CLI::App& sub) {
   const auto ood = load_data_with_message(data_spec_for(loaded.checkpoint, o.ood_data));
   const Dataset& id_data = *loaded.data;
 
-  // Ctrl-C stops between batches with a message instead of killing the process mid-line.
-  g_interrupted.store(false);
-  options.cancel = &g_interrupted;
-  const auto previous = std::signal(SIGINT, on_interrupt);
-  struct RestoreSignal {
-    decltype(previous) handler;
-    ~RestoreSignal() { std::signal(SIGINT, handler); }
-  } restore{previous};
+  // Ctrl-C (guarded() turns it into this flag) stops between batches, ending in exit 130.
+  options.cancel = interrupt_flag();
 
   auto score_set = [&](const Dataset& data, const std::string& role) {
     const Split& split = scoring_split(data);
