@@ -197,7 +197,8 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   MetricHistory history;
   const auto& steps = j.at("steps");
   const std::size_t n = steps.at("step").size();
-  const bool named = version >= 2;
+  // The layout decides (as for the optimiser state): named series carry their names.
+  const bool named = version >= 2 || j.contains("term_names");
   history.loss_name = named ? j.at("loss_name").get<std::string>() : "neg_elbo";
   history.term_names =
       named ? j.at("term_names").get<std::vector<std::string>>() : std::vector<std::string>{"recon", "kl"};
