@@ -221,7 +221,7 @@ constexpr std::size_t kTraversalStatisticsExamples = 1000;
 
 struct ExportCommand {
   std::string model, data, split = "test", latents, recon, metrics, traversal, traversal_gif, interpolation_gif,
-      samples;
+                           samples;
   std::size_t limit = 0;
   int recon_count = 16;
   int traversal_steps = 9;
@@ -274,8 +274,8 @@ int run_export(const ExportCommand& o) {
       const std::size_t count = std::min<std::size_t>(std::max(1, o.recon_count), split.count);
       // Originals on the top row, reconstructions under them.
       std::vector<Image> tiles;
-      for (std::size_t i = 0; i < count; ++i) tiles.push_back(o.split == "test" ? loaded.data->test_picture(i)
-                                                                                 : loaded.data->train_picture(i));
+      for (std::size_t i = 0; i < count; ++i)
+        tiles.push_back(o.split == "test" ? loaded.data->test_picture(i) : loaded.data->train_picture(i));
       const auto recon = inference.reconstruct(split.pixels.data(), count, conditional_labels(inference, split, count));
       tiles.insert(tiles.end(), recon.begin(), recon.end());
       write_png(make_grid(tiles, static_cast<int>(count)), o.recon);
@@ -332,7 +332,8 @@ int run_export(const ExportCommand& o) {
 
 Runner add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalCommand>();
-  auto* sub = app.add_subcommand("eval", "Evaluate a checkpoint: -ELBO, importance-sampled log-likelihood, active units");
+  auto* sub =
+      app.add_subcommand("eval", "Evaluate a checkpoint: -ELBO, importance-sampled log-likelihood, active units");
   sub->add_option("--model", o->model, "checkpoint or TorchScript (.pt) file")->required();
   sub->add_option("--data", o->data, "data set (default: the one the model was trained on)");
   sub->add_option("--split", o->split, "test | train")->capture_default_str();

@@ -2,7 +2,6 @@
 // and prints how well the score tells them apart (AUROC, AUPR, FPR at 95 % TPR).
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>

@@ -19,8 +19,8 @@ std::string version_text() {
   out << "vae-explorer " VAE_VERSION "\n"
       << "LibTorch " TORCH_VERSION "\n";
   const BlasInfo blas = detect_blas();
-  out << "BLAS library " << blas.library << (blas.is_reference ? " (reference BLAS: slow, install libopenblas0-pthread)" : "")
-      << "\n"
+  out << "BLAS library " << blas.library
+      << (blas.is_reference ? " (reference BLAS: slow, install libopenblas0-pthread)" : "") << "\n"
       << "BLAS: " << active_blas_kernel().describe() << "\n";
   // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas. Its line
   // names the version and the kernels it picked for this CPU.

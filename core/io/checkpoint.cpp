@@ -207,7 +207,8 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   std::vector<const json*> columns;
   for (const auto& name : history.term_names) columns.push_back(named ? &steps.at("terms").at(name) : &steps.at(name));
   for (const char* key : {"epoch", loss_key, "beta", "samples_per_sec"})
-    if (steps.at(key).size() != n) throw std::runtime_error(std::string("history column '") + key + "' has the wrong length");
+    if (steps.at(key).size() != n)
+      throw std::runtime_error(std::string("history column '") + key + "' has the wrong length");
   for (std::size_t t = 0; t < columns.size(); ++t)
     if (columns[t]->size() != n)
       throw std::runtime_error("history series '" + history.term_names[t] + "' has the wrong length");
@@ -323,7 +324,8 @@ std::uint32_t crc32_of(const std::string& bytes, std::size_t length) {
 std::uint64_t minimum_parameter_count(const ModelConfig& c) {
   const std::uint64_t latent = static_cast<std::uint64_t>(c.latent);
   std::uint64_t count = 0;
-  if (c.family == ModelFamily::VqVae) return static_cast<std::uint64_t>(c.codebook) * static_cast<std::uint64_t>(c.code_dim);
+  if (c.family == ModelFamily::VqVae)
+    return static_cast<std::uint64_t>(c.codebook) * static_cast<std::uint64_t>(c.code_dim);
   if (c.kind == ModelKind::Mlp) {
     const std::uint64_t pixels = static_cast<std::uint64_t>(c.image_size());
     count += 2 * pixels * static_cast<std::uint64_t>(c.hidden.front());  // first encoder, last decoder layer

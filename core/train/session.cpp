@@ -48,7 +48,9 @@ TrainingSession::~TrainingSession() = default;
 
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const ModelConfig& model,
                                  const TrainConfig& train)
-    : data_(std::move(data)), model_config_(model), train_(train),
+    : data_(std::move(data)),
+      model_config_(model),
+      train_(train),
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   model_config_.validate();
   train_.validate();
@@ -62,7 +64,9 @@ TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Mode
 
 TrainingSession::TrainingSession(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint,
                                  const TrainConfig& train)
-    : data_(std::move(data)), model_config_(checkpoint.model_config), train_(train),
+    : data_(std::move(data)),
+      model_config_(checkpoint.model_config),
+      train_(train),
       generator_(at::make_generator<at::CPUGeneratorImpl>(train.seed)) {
   train_.validate();
   check_shapes(model_config_, *data_);
@@ -120,9 +124,9 @@ void TrainingSession::init_common() {
   if (static_cast<std::size_t>(train_.batch_size) > split.count)
     throw ConfigError("batch size " + std::to_string(train_.batch_size) + " is larger than the training set (" +
                       std::to_string(split.count) + " images)");
-  train_images_ = torch::from_blob(const_cast<float*>(split.pixels.data()),
-                                   {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width},
-                                   torch::kFloat);
+  train_images_ = torch::from_blob(
+      const_cast<float*>(split.pixels.data()),
+      {static_cast<std::int64_t>(split.count), data_->channels, data_->height, data_->width}, torch::kFloat);
   if (model_config_.conditional) train_labels_ = labels_tensor(split);
   steps_per_epoch_ = (static_cast<std::int64_t>(split.count) + train_.batch_size - 1) / train_.batch_size;
   if (trainable())
@@ -148,8 +152,7 @@ void TrainingSession::use_fused_step(bool on) {
 void TrainingSession::set_learning_rate(double lr) {
   train_.learning_rate = lr;
   if (!optimizer_) return;
-  for (auto& group : optimizer_->param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 void TrainingSession::remember_good_state() {
@@ -295,13 +298,7 @@ TrainingSession::StepResult TrainingSession::train_step() {
     sums.push_back(terms.score.sum().item<double>());
     sums.push_back(static_cast<double>(count));
   }
-  if (metric_reducer_) metric_reducer_(sums);
-  const auto examples = static_cast<std::int64_t>(std::llround(sums.back()));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  train_seconds_ += seconds;
-  train_examples_ += examples;
-  const double rate = examples / std::max(seconds, 1e-9);
-  samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
+  account_step(sums, started);
   record_step(terms, sums);
   return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
 }
@@ -332,6 +329,13 @@ TrainingSession::StepResult TrainingSession::fused_train_step(const torch::Tenso
   // The same sums as the autograd path (terms, score, examples), summed over processes when
   // data-parallel.
   std::vector<double> sums = {loss.recon, loss.kl, loss.recon + loss.kl, static_cast<double>(count)};
+  const std::int64_t examples = account_step(sums, started);
+  record_fused_step(sums[0], sums[1], examples);
+  if (step_ % kGoodStateInterval == 0) remember_good_state();
+  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+}
+
+std::int64_t TrainingSession::account_step(std::vector<double>& sums, std::chrono::steady_clock::time_point started) {
   if (metric_reducer_) metric_reducer_(sums);
   const auto examples = std::max<std::int64_t>(1, std::llround(sums.back()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -339,9 +343,7 @@ TrainingSession::StepResult TrainingSession::fused_train_step(const torch::Tenso
   train_examples_ += examples;
   const double rate = examples / std::max(seconds, 1e-9);
   samples_per_sec_ = samples_per_sec_ == 0 ? rate : 0.9 * samples_per_sec_ + 0.1 * rate;
-  record_fused_step(sums[0], sums[1], examples);
-  if (step_ % kGoodStateInterval == 0) remember_good_state();
-  return epoch_complete() ? StepResult::EpochFinished : StepResult::Ok;
+  return examples;
 }
 
 void TrainingSession::record_fused_step(double recon_sum, double kl_sum, std::int64_t count) {
@@ -371,8 +373,7 @@ void TrainingSession::record_step(const LossTerms& terms, const std::vector<doub
   StepMetrics metrics;
   metrics.step = step_;
   metrics.epoch = epoch_ + double(step_in_epoch_) / steps_per_epoch_;
-  for (std::size_t i = 0; i < terms.values.size(); ++i)
-    metrics.terms.push_back(static_cast<float>(sums[i] / examples));
+  for (std::size_t i = 0; i < terms.values.size(); ++i) metrics.terms.push_back(static_cast<float>(sums[i] / examples));
   for (const auto& statistic : terms.statistics) metrics.terms.push_back(static_cast<float>(statistic.value));
   metrics.loss = static_cast<float>(sums[terms.values.size()] / examples);
   metrics.beta = static_cast<float>(train_.beta);

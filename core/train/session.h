@@ -102,6 +102,9 @@ class TrainingSession {
                               std::chrono::steady_clock::time_point started);
   // The fused step's metrics, as record_step() makes them from the model's LossTerms.
   void record_fused_step(double recon_sum, double kl_sum, std::int64_t count);
+  // One good step's bookkeeping on both paths: sums the step's metric sums over processes
+  // (data-parallel), books its time and examples into the throughput; returns the examples.
+  std::int64_t account_step(std::vector<double>& sums, std::chrono::steady_clock::time_point started);
 
   std::shared_ptr<const Dataset> data_;
   ModelConfig model_config_;
