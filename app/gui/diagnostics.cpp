@@ -54,6 +54,8 @@ void Diagnostics::write_layout(float width, float height) {
   std::string out = "{\n  \"framebuffer\": [" + std::to_string(int(width)) + ", " + std::to_string(int(height)) +
                     "],\n  \"panels\": [";
   for (std::size_t i = 0; i < registered_.size(); ++i) out += (i ? ", \"" : "\"") + json_escape(registered_[i]) + "\"";
+  out += "],\n  \"hidden\": [";
+  for (std::size_t i = 0; i < hidden_.size(); ++i) out += (i ? ", \"" : "\"") + json_escape(hidden_[i]) + "\"";
   out += "]";
   for (const auto& [name, r] : spots_) {
     char rect[96];

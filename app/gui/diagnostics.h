@@ -32,6 +32,8 @@ class Diagnostics {
   // The registered panels' titles, listed in the JSON under "panels" so a test can check that
   // each of them was laid out.
   void set_registered(std::vector<std::string> titles) { registered_ = std::move(titles); }
+  // The panels closed right now: listed under "hidden"; a test skips them or opens them.
+  void set_hidden(std::vector<std::string> titles) { hidden_ = std::move(titles); }
   // Writes the layout JSON when it changed; reports (once) when it cannot.
   // `width` x `height`: the window size the frame was laid out for ("framebuffer" in the JSON).
   void write_layout(float width, float height);
@@ -58,6 +60,7 @@ class Diagnostics {
   bool layout_error_reported_ = false;
   std::map<std::string, Box> spots_;
   std::vector<std::string> registered_;
+  std::vector<std::string> hidden_;
   std::string screenshot_path_;
   int screenshot_frames_ = 0;
   std::vector<std::string> drops_;

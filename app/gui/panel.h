@@ -4,7 +4,7 @@
 //
 //   VAE_REGISTER_PANEL(ManifoldPanel, {"Manifold", "Manifold grid", "Ctrl+5", {2, 0, 1.f, 1.f, 0.6f, 180, 160}, 50});
 //
-// i.e. {title, menu label, shortcut, default tile, order}. Nothing else needs editing: the panel
+// i.e. {title, menu label, shortcut, default tile, order[, shown_by_default]}. Nothing else needs editing: the panel
 // host instantiates every registered panel, draws it in a window of that title, tiles it, lists
 // it in View, and --layout-json reports it. A panel owns its state; what it shares with others
 // comes from the PanelContext it is constructed with.
@@ -55,6 +55,9 @@ struct PanelInfo {
   std::string shortcut;    // shows and focuses the panel, e.g. "Ctrl+3" (keys.h syntax); may be empty
   Tile tile;               // default place in the tiling (pixel minimums at UI scale 1)
   int order = 0;           // order in menus and of drawing
+  // Panels for occasional analyses start closed, so the default tiling stays uncrowded on a
+  // small screen; View (or the shortcut) opens them and the tiling makes room.
+  bool shown_by_default = true;
   std::function<std::unique_ptr<Panel>(PanelContext&)> make = nullptr;
 };
 

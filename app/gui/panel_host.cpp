@@ -59,18 +59,19 @@ struct SettingsAccess {
       const float scale = std::strtof(v, nullptr);
       host.ui_scale_setting_ = scale >= 0.5f && scale <= 4.f ? scale : 0.f;
     }
-    if (const char* v = value_of("hidden")) {
-      for (auto& entry : host.panels_) entry.visible = true;
-      std::string list = v;
+    // Both lists are kept, so a panel missing from both (new in this version) takes its default.
+    auto apply_list = [&host](std::string list, bool visible) {
       std::size_t start = 0;
       while (start <= list.size()) {
         const std::size_t end = std::min(list.find(';', start), list.size());
         const std::string title = list.substr(start, end - start);
         for (auto& entry : host.panels_)
-          if (entry.info.title == title) entry.visible = false;
+          if (entry.info.title == title) entry.visible = visible;
         start = end + 1;
       }
-    }
+    };
+    if (const char* v = value_of("hidden")) apply_list(v, false);
+    if (const char* v = value_of("shown")) apply_list(v, true);
   }
   static void write(ImGuiContext*, ImGuiSettingsHandler* handler, ImGuiTextBuffer* out) {
     const auto& host = *static_cast<const PanelHost*>(handler->UserData);
@@ -82,10 +83,13 @@ struct SettingsAccess {
     out->appendf("[%s][View]\n", handler->TypeName);
     out->appendf("layout=%s\n", host.user_layout_ ? "user" : "tiled");
     out->appendf("ui_scale=%.2f\n", host.ui_scale_setting_);
-    std::string hidden;
-    for (const auto& entry : host.panels_)
-      if (!entry.visible) hidden += (hidden.empty() ? "" : ";") + entry.info.title;
+    std::string hidden, shown;
+    for (const auto& entry : host.panels_) {
+      std::string& list = entry.visible ? shown : hidden;
+      list += (list.empty() ? "" : ";") + entry.info.title;
+    }
     out->appendf("hidden=%s\n", hidden.c_str());
+    out->appendf("shown=%s\n", shown.c_str());
     out->append("\n");
   }
 };
@@ -93,6 +97,7 @@ struct SettingsAccess {
 PanelHost::PanelHost(PanelContext& context) : context_(context) {
   for (auto& info : registered_panels()) {
     Entry entry;
+    entry.visible = info.shown_by_default;
     entry.shortcut = parse_shortcut(info.shortcut);
     entry.panel = info.make(context);
     entry.info = std::move(info);
@@ -147,6 +152,12 @@ void PanelHost::draw_panels(const Box& area, float ui_scale) {
     tiled.push_back(i);
   }
   const auto boxes = compute_tiling(tiles, area, ui_scale);
+  if (context_.diagnostics) {
+    std::vector<std::string> hidden;
+    for (const auto& entry : panels_)
+      if (!entry.visible) hidden.push_back(entry.info.title);
+    context_.diagnostics->set_hidden(std::move(hidden));
+  }
   std::vector<Box> target(panels_.size());
   for (std::size_t k = 0; k < tiled.size(); ++k) target[tiled[k]] = boxes[k];
 

@@ -47,6 +47,8 @@ def check_layout(layout, width, height):
     check(len(panels) >= 8, f"only {len(panels)} panels registered: {panels}")
     framebuffer = [0, 0, width, height]
     used = 0
+    hidden = set(layout.get("hidden", []))
+    panels = [name for name in panels if name not in hidden]
     for name in panels:
         check(name in layout, f"registered panel '{name}' is missing from the layout at {width}x{height}")
         rect = layout[name]
