@@ -23,8 +23,8 @@ TEST(Grid, TilesWithPaddingAndPngRoundTrip) {
   const Image grid = make_grid(images, 3, 1, 0.5f);
   EXPECT_EQ(grid.width, 3 * 3 + 4);
   EXPECT_EQ(grid.height, 2 * 4 + 3);
-  EXPECT_FLOAT_EQ(grid.at(0, 0, 0), 0.5f);                    // padding
-  EXPECT_FLOAT_EQ(grid.at(0, 1 + 4 + 1, 1 + 3 + 1), 1.0f);    // image 4: second row, second column
+  EXPECT_FLOAT_EQ(grid.at(0, 0, 0), 0.5f);                  // padding
+  EXPECT_FLOAT_EQ(grid.at(0, 1 + 4 + 1, 1 + 3 + 1), 1.0f);  // image 4: second row, second column
   testing::TempDir dir;
   write_png(grid, dir.file("g.png"));
   const Image back = read_png(dir.file("g.png"));

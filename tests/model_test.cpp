@@ -25,7 +25,8 @@ TEST(Kl, AnalyticMatchesMonteCarlo) {
   const auto log_q = -0.5 * eps * eps - 0.5 * logvar.to(torch::kDouble);
   const auto log_p = -0.5 * z * z;
   const auto monte_carlo = (log_q - log_p).mean(0);
-  for (int d = 0; d < 4; ++d) EXPECT_NEAR(analytic[d].item<double>(), monte_carlo[d].item<double>(), 0.02) << "dim " << d;
+  for (int d = 0; d < 4; ++d)
+    EXPECT_NEAR(analytic[d].item<double>(), monte_carlo[d].item<double>(), 0.02) << "dim " << d;
   EXPECT_NEAR(analytic[3].item<double>(), 0.0, 1e-7);  // q = p
 }
 
@@ -54,8 +55,7 @@ TEST(Likelihood, GaussianIsTheNormalDensity) {
   const auto x = torch::rand({1, 1, 28, 28});
   const auto mean = torch::sigmoid(out);
   const double s = 0.3;
-  const auto expected =
-      (-0.5 * (x - mean).pow(2) / (s * s) - std::log(s) - 0.5 * std::log(2 * M_PI)).flatten(1).sum(1);
+  const auto expected = (-0.5 * (x - mean).pow(2) / (s * s) - std::log(s) - 0.5 * std::log(2 * M_PI)).flatten(1).sum(1);
   EXPECT_TRUE(torch::allclose(model->log_likelihood(out, x), expected, 1e-4, 1e-3));
 }
 

@@ -44,8 +44,8 @@ std::string Dataset::identity() const {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
   std::ostringstream out;
-  out << name << " " << channels << "x" << height << "x" << width << " train " << train.count << " test "
-      << test.count << " #" << hex;
+  out << name << " " << channels << "x" << height << "x" << width << " train " << train.count << " test " << test.count
+      << " #" << hex;
   return out.str();
 }
 
@@ -74,10 +74,14 @@ DataSpec DataSpec::parse(const std::string& text) {
 
 std::string DataSpec::to_string() const {
   switch (kind) {
-    case Kind::FashionMnist: return "fashion-mnist";
-    case Kind::Idx: return "idx:" + path;
-    case Kind::ImageFolder: return "images:" + path;
-    case Kind::Synthetic: return "synthetic";
+    case Kind::FashionMnist:
+      return "fashion-mnist";
+    case Kind::Idx:
+      return "idx:" + path;
+    case Kind::ImageFolder:
+      return "images:" + path;
+    case Kind::Synthetic:
+      return "synthetic";
   }
   return "?";
 }
@@ -91,9 +95,15 @@ std::shared_ptr<const Dataset> load_dataset(const DataSpec& spec) {
       data.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                           "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
       break;
-    case DataSpec::Kind::Idx: data = load_idx_folder(spec.path); break;
-    case DataSpec::Kind::ImageFolder: data = load_image_folder(spec); break;
-    case DataSpec::Kind::Synthetic: data = make_synthetic(spec.synthetic_train, spec.synthetic_test, spec.seed); break;
+    case DataSpec::Kind::Idx:
+      data = load_idx_folder(spec.path);
+      break;
+    case DataSpec::Kind::ImageFolder:
+      data = load_image_folder(spec);
+      break;
+    case DataSpec::Kind::Synthetic:
+      data = make_synthetic(spec.synthetic_train, spec.synthetic_test, spec.seed);
+      break;
   }
   data.spec = spec.to_string();
   return std::make_shared<const Dataset>(std::move(data));

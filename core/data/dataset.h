@@ -25,8 +25,8 @@ struct Dataset {
   int height = 28;
   int width = 28;
   std::vector<std::string> class_names;  // index = label; empty when unlabelled
-  double test_fraction = 0;  // image folders: the share held out for testing (0 when fixed by the files)
-  std::uint64_t seed = 0;    // what generated (synthetic) or split (image folders) it; 0 when unused
+  double test_fraction = 0;              // image folders: the share held out for testing (0 when fixed by the files)
+  std::uint64_t seed = 0;                // what generated (synthetic) or split (image folders) it; 0 when unused
   Split train;
   Split test;
 
@@ -44,13 +44,13 @@ struct Dataset {
 struct DataSpec {
   enum class Kind { FashionMnist, Idx, ImageFolder, Synthetic };
   Kind kind = Kind::FashionMnist;
-  std::string path;              // folder for Idx and ImageFolder
-  int image_size = 28;           // ImageFolder: images are resized to image_size x image_size
-  bool rgb = false;              // ImageFolder: keep colour (3 channels) instead of grayscale
-  double test_fraction = 0.1;    // ImageFolder: share of each class held out for testing
+  std::string path;                    // folder for Idx and ImageFolder
+  int image_size = 28;                 // ImageFolder: images are resized to image_size x image_size
+  bool rgb = false;                    // ImageFolder: keep colour (3 channels) instead of grayscale
+  double test_fraction = 0.1;          // ImageFolder: share of each class held out for testing
   std::size_t synthetic_train = 6000;  // Synthetic: sizes of the two splits
   std::size_t synthetic_test = 1000;
-  std::uint64_t seed = 1;        // ImageFolder split and Synthetic generation
+  std::uint64_t seed = 1;  // ImageFolder split and Synthetic generation
 
   // "fashion-mnist" | "idx:DIR" | "images:DIR" | "synthetic"; throws ConfigError otherwise.
   static DataSpec parse(const std::string& text);

@@ -17,8 +17,10 @@ enum Shape { kSquare, kDisc, kTriangle, kCross, kRing, kShapeCount };
 // Signed distance (negative inside) from point (x, y) to a shape of radius 1 centred at 0.
 double signed_distance(Shape shape, double x, double y) {
   switch (shape) {
-    case kSquare: return std::max(std::abs(x), std::abs(y)) - 0.8;
-    case kDisc: return std::hypot(x, y) - 1.0;
+    case kSquare:
+      return std::max(std::abs(x), std::abs(y)) - 0.8;
+    case kDisc:
+      return std::hypot(x, y) - 1.0;
     case kTriangle: {
       // Equilateral triangle pointing up, as the max of three half-plane distances.
       const double k = std::sqrt(3.0);
@@ -29,8 +31,10 @@ double signed_distance(Shape shape, double x, double y) {
       const double bar_v = std::max(std::abs(x) - 0.3, std::abs(y) - 1.0);
       return std::min(bar_h, bar_v);
     }
-    case kRing: return std::abs(std::hypot(x, y) - 0.75) - 0.25;
-    default: return 1.0;
+    case kRing:
+      return std::abs(std::hypot(x, y) - 0.75) - 0.25;
+    default:
+      return 1.0;
   }
 }
 
@@ -38,7 +42,7 @@ void draw(Split& split, std::mt19937_64& rng) {
   std::uniform_int_distribution<int> pick_shape(0, kShapeCount - 1);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto shape = static_cast<Shape>(pick_shape(rng));
-  const double radius = 4.0 + 5.0 * unit(rng);              // pixels
+  const double radius = 4.0 + 5.0 * unit(rng);  // pixels
   const double cx = radius + 1 + (kSide - 2 * radius - 2) * unit(rng);
   const double cy = radius + 1 + (kSide - 2 * radius - 2) * unit(rng);
   const double angle = (shape == kDisc || shape == kRing) ? 0.0 : 0.5 * (unit(rng) - 0.5);

@@ -33,7 +33,9 @@ torch::Tensor importance_sampled_log_likelihood(Vae& model, const torch::Tensor&
     const auto z = mu.unsqueeze(0) + sigma.unsqueeze(0) * eps;  // m x n x d
     const auto y_rep = y.defined() ? y.unsqueeze(0).expand({m, n}).reshape({m * n}) : torch::Tensor();
     const auto out = model->decode(z.reshape({m * n, dims}), y_rep);
-    const auto x_rep = x.unsqueeze(0).expand({m, n, x.size(1), x.size(2), x.size(3)}).reshape({m * n, x.size(1), x.size(2), x.size(3)});
+    const auto x_rep = x.unsqueeze(0)
+                           .expand({m, n, x.size(1), x.size(2), x.size(3)})
+                           .reshape({m * n, x.size(1), x.size(2), x.size(3)});
     const auto log_px_z = model->log_likelihood(out, x_rep).reshape({m, n});
     const auto log_pz = (-0.5 * (z * z) - 0.5 * kLog2Pi).sum(2);
     const auto log_qz = (-0.5 * (eps * eps) - 0.5 * logvar.unsqueeze(0) - 0.5 * kLog2Pi).sum(2);
@@ -57,7 +59,8 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
   if (config.channels != data.channels || config.height != data.height || config.width != data.width)
     throw ConfigError("the model reads " + std::to_string(config.channels) + "x" + std::to_string(config.height) + "x" +
                       std::to_string(config.width) + " images but the data set '" + data.name + "' has " +
-                      std::to_string(data.channels) + "x" + std::to_string(data.height) + "x" + std::to_string(data.width));
+                      std::to_string(data.channels) + "x" + std::to_string(data.height) + "x" +
+                      std::to_string(data.width));
   if (capabilities.conditional && !split.has_labels())
     throw ConfigError("the conditional model needs labels, and the data set '" + data.name + "' has none");
   const std::size_t n = options.limit > 0 ? std::min(options.limit, split.count) : split.count;
@@ -70,9 +73,9 @@ EvalResult evaluate(const ModelState& state, const Dataset& data, const Split& s
   torch::NoGradGuard no_grad;
   auto& model = state.module();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  const auto all = torch::from_blob(const_cast<float*>(split.pixels.data()),
-                                    {static_cast<std::int64_t>(split.count), data.channels, data.height, data.width},
-                                    torch::kFloat);
+  const auto all =
+      torch::from_blob(const_cast<float*>(split.pixels.data()),
+                       {static_cast<std::int64_t>(split.count), data.channels, data.height, data.width}, torch::kFloat);
   torch::Tensor all_labels;
   if (capabilities.conditional) {
     std::vector<std::int64_t> labels(split.labels.begin(), split.labels.begin() + n);

@@ -14,8 +14,8 @@ namespace vae {
 class ModelState;
 
 struct EvalOptions {
-  std::size_t limit = 0;     // evaluate the first `limit` examples; 0 = all
-  int iw_samples = 0;        // k for log p(x) ~ log mean_k p(x, z_k) / q(z_k | x); 0 = skip
+  std::size_t limit = 0;  // evaluate the first `limit` examples; 0 = all
+  int iw_samples = 0;     // k for log p(x) ~ log mean_k p(x, z_k) / q(z_k | x); 0 = skip
   int batch_size = 500;
   std::uint64_t seed = 1;
   bool per_example = false;                       // keep each example's -ELBO (and IS -log p(x) when iw_samples > 0)
@@ -32,7 +32,7 @@ struct EvalResult {
   // statistics such as perplexity): "recon", "kl"; "recon", "codebook", "commitment", ...
   std::vector<NamedValue> terms;
   double term(const std::string& name) const;  // NaN when the model does not report it
-  double nll_is = 0;    // valid when iw_samples > 0
+  double nll_is = 0;                           // valid when iw_samples > 0
   int iw_samples = 0;
   // is_active_unit(Cov_x(E_q[z_d])) counted (core/eval/posterior_health.h); -1 without posterior variance
   int active_units = -1;

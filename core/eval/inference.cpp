@@ -28,8 +28,8 @@ std::vector<Image> to_images(const torch::Tensor& batch) {
 
 torch::Tensor pixels_tensor(const float* pixels, std::size_t count, const ModelConfig& c) {
   // from_blob does not copy; callers keep `pixels` alive for the call.
-  return torch::from_blob(const_cast<float*>(pixels),
-                          {static_cast<std::int64_t>(count), c.channels, c.height, c.width}, torch::kFloat);
+  return torch::from_blob(const_cast<float*>(pixels), {static_cast<std::int64_t>(count), c.channels, c.height, c.width},
+                          torch::kFloat);
 }
 
 // Labels for `count` rows: one per row, one for all, or none for unconditional models.
@@ -71,8 +71,8 @@ std::vector<Image> Inference::decode(const std::vector<float>& z, std::size_t co
   if (count == 0) return {};
   torch::NoGradGuard no_grad;
   auto& module = model_->module();
-  const auto codes = torch::from_blob(const_cast<float*>(z.data()), {static_cast<std::int64_t>(count), latent_dim()},
-                                      torch::kFloat);
+  const auto codes =
+      torch::from_blob(const_cast<float*>(z.data()), {static_cast<std::int64_t>(count), latent_dim()}, torch::kFloat);
   return to_images(
       module->mean_image(module->decode(codes, labels_tensor(labels_or_default(labels), count, capabilities_))));
 }
@@ -207,7 +207,8 @@ Pca compute_pca(const std::vector<float>& points, std::size_t count, int dims, i
   return pca;
 }
 
-std::vector<float> interpolate(const std::vector<float>& from, const std::vector<float>& to, int steps, bool spherical) {
+std::vector<float> interpolate(const std::vector<float>& from, const std::vector<float>& to, int steps,
+                               bool spherical) {
   if (from.size() != to.size()) throw Error("interpolate: end points differ in size");
   steps = std::max(steps, 2);
   const std::size_t dims = from.size();
@@ -239,10 +240,10 @@ double normal_quantile(double p) {
   // Acklam's rational approximation, refined by one Newton step on erfc: ~1e-15 relative error.
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                              1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01,  -1.328068155288572e+01};
+                             6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                              -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
@@ -251,14 +252,16 @@ double normal_quantile(double p) {
   double x;
   if (p < low) {
     const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p <= 1 - low) {
     const double q = p - 0.5, r = q * q;
     x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   } else {
     const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
   const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);

@@ -64,9 +64,9 @@ class Inference {
 struct Pca {
   int dims = 0;
   int components = 0;
-  std::vector<float> mean;        // dims
-  std::vector<float> axes;        // components * dims, unit length
-  std::vector<float> variance;    // components
+  std::vector<float> mean;      // dims
+  std::vector<float> axes;      // components * dims, unit length
+  std::vector<float> variance;  // components
   std::vector<float> project(const std::vector<float>& points, std::size_t count) const;  // count * components
   std::vector<float> unproject(const float* coords) const;  // one point: components -> dims
 };
@@ -74,8 +74,7 @@ Pca compute_pca(const std::vector<float>& points, std::size_t count, int dims, i
 
 // Points on a path between two latent codes: linear or spherical (slerp, which keeps the norm
 // typical of N(0, I) samples instead of cutting through the low-density centre).
-std::vector<float> interpolate(const std::vector<float>& from, const std::vector<float>& to, int steps,
-                               bool spherical);
+std::vector<float> interpolate(const std::vector<float>& from, const std::vector<float>& to, int steps, bool spherical);
 
 // Inverse standard-normal CDF (Kingma & Welling figure 4 spacing of the manifold grid).
 double normal_quantile(double p);

@@ -2,6 +2,9 @@
 
 #include <stb/stb_image_write.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,9 +12,6 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -123,7 +123,8 @@ Image make_grid(const std::vector<Image>& images, int columns, int padding, floa
   const Image& first = images.front();
   columns = std::max(1, std::min<int>(columns, static_cast<int>(images.size())));
   const int rows = (static_cast<int>(images.size()) + columns - 1) / columns;
-  Image grid(first.channels, rows * first.height + (rows + 1) * padding, columns * first.width + (columns + 1) * padding);
+  Image grid(first.channels, rows * first.height + (rows + 1) * padding,
+             columns * first.width + (columns + 1) * padding);
   std::fill(grid.pixels.begin(), grid.pixels.end(), background);
   for (std::size_t i = 0; i < images.size(); ++i) {
     const Image& image = images[i];

@@ -10,9 +10,12 @@ std::string to_string(ModelKind kind) { return kind == ModelKind::Mlp ? "mlp" : 
 
 std::string to_string(Likelihood likelihood) {
   switch (likelihood) {
-    case Likelihood::Bernoulli: return "bernoulli";
-    case Likelihood::Gaussian: return "gaussian";
-    case Likelihood::ContinuousBernoulli: return "cbernoulli";
+    case Likelihood::Bernoulli:
+      return "bernoulli";
+    case Likelihood::Gaussian:
+      return "gaussian";
+    case Likelihood::ContinuousBernoulli:
+      return "cbernoulli";
   }
   return "?";
 }
@@ -67,7 +70,8 @@ void ModelConfig::validate() const {
     throw ConfigError("image size " + std::to_string(width) + "x" + std::to_string(height) + " is not supported");
   if (hidden.empty()) throw ConfigError("the model needs at least one hidden layer width");
   for (int h : hidden)
-    if (h < 1 || h > 8192) throw ConfigError("hidden width " + std::to_string(h) + " is out of range: choose 1 to 8192");
+    if (h < 1 || h > 8192)
+      throw ConfigError("hidden width " + std::to_string(h) + " is out of range: choose 1 to 8192");
   if (kind == ModelKind::Conv) {
     if (height != width || (height != 28 && height != 32 && height != 64))
       throw ConfigError("the convolutional VAE takes square 28, 32 or 64 pixel images, not " + std::to_string(width) +

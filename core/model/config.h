@@ -22,14 +22,14 @@ constexpr int kMaxTorchScriptLatent = 4096;
 
 struct ModelConfig {
   ModelKind kind = ModelKind::Mlp;
-  int channels = 1;                // image shape the model reads and writes
+  int channels = 1;  // image shape the model reads and writes
   int height = 28;
   int width = 28;
   std::vector<int> hidden = {400};  // MLP: widths of hidden layers; Conv: width of the dense layer
-  int latent = 20;                 // 1..256
+  int latent = 20;                  // 1..256
   Likelihood likelihood = Likelihood::Bernoulli;
-  bool learn_variance = false;     // Gaussian only: learn one global log-sigma
-  double gaussian_sigma = 0.1;     // Gaussian only: fixed sigma (initial sigma when learned)
+  bool learn_variance = false;  // Gaussian only: learn one global log-sigma
+  double gaussian_sigma = 0.1;  // Gaussian only: fixed sigma (initial sigma when learned)
   ModelFamily family = ModelFamily::Vae;
   bool conditional = false;              // VAE: p(x | y, z), q(z | x, y) with a one-hot class label y
   int classes = 0;                       // conditional: number of classes (2..1000)
@@ -51,18 +51,18 @@ struct ModelConfig {
 std::string to_string(ModelKind kind);
 std::string to_string(Likelihood likelihood);
 std::string to_string(ModelFamily family);
-ModelKind parse_model_kind(const std::string& text);    // "mlp" | "conv"
+ModelKind parse_model_kind(const std::string& text);      // "mlp" | "conv"
 ModelFamily parse_model_family(const std::string& text);  // "vae" | "vqvae"
-Likelihood parse_likelihood(const std::string& text);   // "bernoulli" | "gaussian" | "cbernoulli"
+Likelihood parse_likelihood(const std::string& text);     // "bernoulli" | "gaussian" | "cbernoulli"
 
 struct TrainConfig {
-  double beta = 1.0;          // weight of the KL term; 0 turns the VAE into a plain autoencoder
+  double beta = 1.0;            // weight of the KL term; 0 turns the VAE into a plain autoencoder
   double learning_rate = 1e-3;  // Adam
   int batch_size = 128;
   int epochs = 10;
   unsigned long long seed = 1;
-  int iw_samples = 0;         // > 0: importance-sampled log-likelihood of the test set each epoch
-  int iw_limit = 1000;        // ... on its first iw_limit images
+  int iw_samples = 0;            // > 0: importance-sampled log-likelihood of the test set each epoch
+  int iw_limit = 1000;           // ... on its first iw_limit images
   int publish_interval_ms = 50;  // snapshots are published at most this often while running
 
   void validate() const;

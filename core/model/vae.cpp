@@ -39,8 +39,10 @@ torch::Tensor VaeImpl::log_sigma() const { return torch::full({1}, std::log(conf
 torch::Tensor VaeImpl::mean_image(const torch::Tensor& out) const {
   switch (config_.likelihood) {
     case Likelihood::Bernoulli:
-    case Likelihood::Gaussian: return torch::sigmoid(out);
-    case Likelihood::ContinuousBernoulli: return continuous_bernoulli_mean(out);
+    case Likelihood::Gaussian:
+      return torch::sigmoid(out);
+    case Likelihood::ContinuousBernoulli:
+      return continuous_bernoulli_mean(out);
   }
   return torch::sigmoid(out);
 }

@@ -8,8 +8,8 @@
 namespace vae {
 
 struct AdamState {
-  std::int64_t step = 0;                 // optimiser steps taken (the same for every parameter)
-  std::vector<std::string> names;        // parameter names, in named_weights() order
+  std::int64_t step = 0;                       // optimiser steps taken (the same for every parameter)
+  std::vector<std::string> names;              // parameter names, in named_weights() order
   std::vector<std::vector<float>> exp_avg;     // first moments, flattened like the weights
   std::vector<std::vector<float>> exp_avg_sq;  // second moments
   bool empty() const { return names.empty(); }

@@ -12,8 +12,8 @@ namespace vae {
 
 struct StepMetrics {
   std::int64_t step = 0;
-  double epoch = 0;  // fractional: 2.5 = half-way through the third epoch
-  float loss = 0;    // the model's headline loss: -ELBO for VAEs, recon + VQ terms for a VQ-VAE
+  double epoch = 0;          // fractional: 2.5 = half-way through the third epoch
+  float loss = 0;            // the model's headline loss: -ELBO for VAEs, recon + VQ terms for a VQ-VAE
   std::vector<float> terms;  // MetricHistory::term_names order
   float beta = 1;
   float samples_per_sec = 0;

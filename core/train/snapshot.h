@@ -22,8 +22,8 @@ struct Snapshot {
   ModelConfig model_config;
   TrainConfig train_config;  // beta and learning rate as currently in force
 
-  std::int64_t step = 0;            // optimiser steps taken in total
-  int epoch = 0;                    // epochs completed
+  std::int64_t step = 0;  // optimiser steps taken in total
+  int epoch = 0;          // epochs completed
   std::int64_t steps_per_epoch = 0;
   std::int64_t step_in_epoch = 0;
   double samples_per_sec = 0;       // recent training throughput
@@ -32,13 +32,13 @@ struct Snapshot {
   std::int64_t train_examples = 0;  // examples those steps processed
 
   MetricHistory history;
-  std::vector<float> kl_per_dim;    // average KL of each latent dimension over recent batches
+  std::vector<float> kl_per_dim;  // average KL of each latent dimension over recent batches
 
   // Frozen weights for decoding, re-published at least every epoch and on pause/stop.
   std::shared_ptr<const ModelState> model;
   std::uint64_t model_version = 0;  // changes when `model` holds new weights
 
-  std::string message;   // the last thing the engine wants the user to see (NaN pause, saved file)
+  std::string message;  // the last thing the engine wants the user to see (NaN pause, saved file)
   bool message_is_error = false;
   std::uint64_t message_id = 0;  // increases with every new message
 

@@ -269,8 +269,12 @@ void Trainer::run_loop() {
         case Command::Kind::SetIwSamples:
           if (command.value >= 0) session.set_iw_samples(static_cast<int>(command.value));
           break;
-        case Command::Kind::Save: save(command.path); break;
-        case Command::Kind::SetAutosave: w.autosave_path = command.path; break;
+        case Command::Kind::Save:
+          save(command.path);
+          break;
+        case Command::Kind::SetAutosave:
+          w.autosave_path = command.path;
+          break;
       }
     }
     if (changed) publish(true);

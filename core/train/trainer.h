@@ -31,11 +31,11 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  void start();               // run until the planned epochs are done
+  void start();  // run until the planned epochs are done
   void pause();
   void resume();
-  void step(int count = 1);   // from Idle/Paused: take `count` optimiser steps, then pause
-  void stop();                // finish now; the model stays available
+  void step(int count = 1);  // from Idle/Paused: take `count` optimiser steps, then pause
+  void stop();               // finish now; the model stays available
   void set_beta(double beta);
   void set_learning_rate(double lr);
   void set_epochs(int epochs);  // extend or shorten the plan
@@ -92,7 +92,7 @@ class Trainer {
   bool worker_waiting_ = false;  // guarded by queue_mutex_: the worker sleeps, waiting for commands
 
   std::shared_ptr<const Snapshot> published_;  // accessed with std::atomic_load/store
-  std::condition_variable done_cv_;  // with queue_mutex_: signalled when the worker goes idle
+  std::condition_variable done_cv_;            // with queue_mutex_: signalled when the worker goes idle
   std::function<void(const Snapshot&)> progress_callback_;
   std::thread worker_;
 };
