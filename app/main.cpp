@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     gui.data = window_model.data_spec();
     gui.model.validate();
     gui.train.validate();
+    // Validated without it: the classes come from the data, once the window has loaded it.
+    gui.model.conditional = window_model.conditional;
     return 0;
   });
   if (invalid != 0) return invalid;

@@ -64,7 +64,7 @@ Box CachedGrid::draw(float reserve_below, float max_scale) const {
 namespace vae::gui {
 
 std::vector<Image> decode_cancellable(const Inference& inference, const std::vector<float>& z, std::size_t count,
-                                      const CancelToken& cancel) {
+                                      const CancelToken& cancel, const std::vector<int>& labels) {
   constexpr std::size_t kBatch = 25;
   const std::size_t dims = count ? z.size() / count : 0;
   std::vector<Image> out;
@@ -73,7 +73,9 @@ std::vector<Image> decode_cancellable(const Inference& inference, const std::vec
     cancel.check();
     const std::size_t n = std::min(kBatch, count - first);
     std::vector<float> part(z.begin() + long(first * dims), z.begin() + long((first + n) * dims));
-    auto images = inference.decode(part, n);
+    std::vector<int> part_labels;
+    if (!labels.empty()) part_labels.assign(labels.begin() + long(first), labels.begin() + long(first + n));
+    auto images = inference.decode(part, n, part_labels);
     for (auto& image : images) out.push_back(std::move(image));
   }
   return out;

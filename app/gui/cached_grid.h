@@ -56,8 +56,9 @@ class Inference;
 namespace vae::gui {
 
 // Decodes `count` latent codes in small batches, checking `cancel` between them, so superseded
-// work stops early. For jobs run by the decode worker.
+// work stops early. For jobs run by the decode worker. Conditional models: `labels` has one
+// class per code (empty: the Inference's default class, the window's chosen class).
 std::vector<Image> decode_cancellable(const Inference& inference, const std::vector<float>& z, std::size_t count,
-                                      const CancelToken& cancel);
+                                      const CancelToken& cancel, const std::vector<int>& labels = {});
 
 }  // namespace vae::gui

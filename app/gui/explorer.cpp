@@ -1,5 +1,6 @@
 #include "app/gui/explorer.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "app/gui/logic/hash.h"
@@ -35,6 +36,36 @@ Explorer::~Explorer() {
   if (encoding_.valid()) encoding_.wait();
 }
 
+std::string Explorer::class_name(int label) const {
+  if (!inference_ || label < 0 || label >= num_classes()) return std::to_string(label);
+  return inference_->capabilities().class_names[std::size_t(label)];
+}
+
+void Explorer::set_chosen_class(int label) {
+  if (!conditional()) return;
+  label = std::clamp(label, 0, num_classes() - 1);
+  if (label == chosen_class_) return;
+  chosen_class_ = label;
+  try {
+    inference_ = std::make_shared<const Inference>(inference_->model(), chosen_class_);
+    model_serial_++;
+  } catch (const std::exception& e) {
+    messages_.report(e.what(), true);
+  }
+}
+
+void Explorer::set_codes(std::vector<std::int64_t> codes) {
+  if (!inference_ || !discrete()) return;
+  try {
+    std::vector<float> z = inference_->codes_to_latent(codes);
+    codes_ = std::move(codes);
+    codes_serial_++;
+    set_z(std::move(z));
+  } catch (const std::exception& e) {
+    messages_.report(e.what(), true);
+  }
+}
+
 void Explorer::set_z(std::vector<float> z) {
   if (z == z_) return;
   z_ = std::move(z);
@@ -64,9 +95,30 @@ void Explorer::update() {
   const Snapshot& snap = session_.snapshot();
   if (snap.model && (!inference_ || inference_->model() != snap.model)) {
     try {
-      // Conditional models are shown for their first class (a class picker is still to come).
-      inference_ = std::make_shared<const Inference>(snap.model, 0);
+      // Conditional models are drawn for the chosen class (the Decoder's class picker).
+      auto fresh = std::make_shared<const Inference>(snap.model, chosen_class_);
+      const int classes = fresh->capabilities().num_classes();
+      const int chosen = classes > 0 ? std::clamp(chosen_class_, 0, classes - 1) : 0;
+      if (chosen != chosen_class_) fresh = std::make_shared<const Inference>(snap.model, chosen);
+      chosen_class_ = chosen;
+      inference_ = std::move(fresh);
       model_serial_++;
+      if (discrete()) {
+        // New weights move the code vectors: the edited grid is rebuilt from them.
+        const auto& c = inference_->capabilities();
+        if (codes_.size() != std::size_t(c.code_grid_height) * std::size_t(c.code_grid_width)) {
+          codes_.clear();
+          codes_image = -1;
+        }
+        if (!codes_.empty()) set_z(inference_->codes_to_latent(codes_));
+        if (!codes_layout_) open_panel_request = "Codes", close_panel_request = "Manifold";
+        codes_layout_ = true;
+      } else {
+        codes_.clear();
+        codes_image = -1;
+        if (codes_layout_) open_panel_request = "Manifold", close_panel_request = "Codes";
+        codes_layout_ = false;
+      }
       const auto dims = std::size_t(inference_->latent_dim());
       if (z_.size() != dims) {
         set_z(std::vector<float>(dims, 0.f));

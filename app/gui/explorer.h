@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "app/gui/logic/plane.h"
@@ -52,6 +53,29 @@ class Explorer {
   std::uint64_t z_serial() const { return z_serial_; }
   void set_z(std::vector<float> z);
 
+  // --- conditional models: the class the cursor image, the grids and the samples are drawn for ---
+  // 0 for models without classes. Choosing another class rebuilds the Inference (its default
+  // class) and counts as a new model for the panels (model_serial +1), so every picture follows.
+  bool conditional() const { return inference_ && inference_->capabilities().conditional; }
+  int num_classes() const { return inference_ ? inference_->capabilities().num_classes() : 0; }
+  std::string class_name(int label) const;
+  int chosen_class() const { return chosen_class_; }
+  void set_chosen_class(int label);
+
+  // --- discrete codes (VQ-VAE): the code grid the cursor z was built from ---
+  bool discrete() const { return inference_ && inference_->capabilities().posterior == PosteriorKind::DiscreteCodes; }
+  // Row-major code indices (empty until an image is encoded or a grid is edited); set_codes()
+  // also moves the cursor to the grid's code vectors, so the Decoder shows its decode.
+  const std::vector<std::int64_t>& codes() const { return codes_; }
+  std::uint64_t codes_serial() const { return codes_serial_; }
+  void set_codes(std::vector<std::int64_t> codes);
+  // The test image the code grid was encoded from, edits or not (-1: drawn at random).
+  int codes_image = -1;
+
+  // Panels to show (and raise) or to hide, by title; taken by the panel host once a frame. A
+  // VQ-VAE gets the code view in place of the Manifold (which does not apply to it), and back.
+  std::string open_panel_request, close_panel_request;
+
   // --- the plane ---
   PlaneMode plane_mode = PlaneMode::Pca;
   int dim_x = 0, dim_y = 1;
@@ -81,6 +105,10 @@ class Explorer {
   double grid_busy_seconds_ = 0, grid_busy_at_last_ = 0;
   std::vector<float> z_;
   std::uint64_t z_serial_ = 0;
+  int chosen_class_ = 0;
+  std::vector<std::int64_t> codes_;
+  std::uint64_t codes_serial_ = 0;
+  bool codes_layout_ = false;  // the code view was opened in place of the Manifold
   std::shared_ptr<const EncodedTestSet> encoded_;
   std::uint64_t encoded_serial_ = 0;
   std::future<std::shared_ptr<const EncodedTestSet>> encoding_;

@@ -201,6 +201,13 @@ void AggregatePanel::draw_histograms(const Analysis& a, float width) {
 }
 
 void AggregatePanel::draw() {
+  if (const auto& inference = explorer_.inference(); inference && !inference->capabilities().posterior_variance) {
+    ImGui::TextWrapped(
+        "Not available for a %s: the aggregate posterior is compared with the N(0, I) prior, and "
+        "this model has no Gaussian posterior or prior (see the codebook usage in Codes).",
+        inference->capabilities().family.c_str());
+    return;
+  }
   refresh();
   if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
   if (!analysis_) {

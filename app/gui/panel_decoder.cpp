@@ -44,6 +44,7 @@ class DecoderPanel : public Panel {
   const std::vector<float>& kl_per_dim();
   const std::vector<double>& activity();
   void buttons();
+  void class_picker();
 
   PanelContext& ctx_;
   Explorer& explorer_;
@@ -154,17 +155,32 @@ const std::vector<double>& DecoderPanel::activity() {
 
 void DecoderPanel::buttons() {
   const std::size_t dims = explorer_.z().size();
+  const bool discrete = explorer_.discrete();
   Toolbar bar;
-  if (ImGui::Button("Reset")) explorer_.set_z(std::vector<float>(dims, 0.f));
-  tip("Set z to the origin, the mode of the prior N(0, I).");
-  bar.next(Toolbar::button("Random z"));
-  if (ImGui::Button("Random z")) {
-    std::normal_distribution<float> normal(0.f, 1.f);
-    std::vector<float> z(dims);
-    for (float& v : z) v = normal(rng_);
-    explorer_.set_z(z);
+  if (discrete) {
+    // A grid of discrete codes has no origin; a random grid is a draw from the uniform prior.
+    if (ImGui::Button("Random codes")) {
+      const auto& c = explorer_.inference()->capabilities();
+      std::uniform_int_distribution<std::int64_t> pick(0, std::max(0, c.codebook_size - 1));
+      std::vector<std::int64_t> codes(std::size_t(c.code_grid_height) * std::size_t(c.code_grid_width));
+      for (auto& code : codes) code = pick(rng_);
+      explorer_.codes_image = -1;
+      explorer_.set_codes(std::move(codes));
+    }
+    tip("Draw every cell of the code grid uniformly from the codebook (the VQ-VAE has no learned prior, so "
+        "such grids rarely look like data).");
+  } else {
+    if (ImGui::Button("Reset")) explorer_.set_z(std::vector<float>(dims, 0.f));
+    tip("Set z to the origin, the mode of the prior N(0, I).");
+    bar.next(Toolbar::button("Random z"));
+    if (ImGui::Button("Random z")) {
+      std::normal_distribution<float> normal(0.f, 1.f);
+      std::vector<float> z(dims);
+      for (float& v : z) v = normal(rng_);
+      explorer_.set_z(z);
+    }
+    tip("Draw z ~ N(0, I): what the generative model produces on its own.");
   }
-  tip("Draw z ~ N(0, I): what the generative model produces on its own.");
 
   const auto& data = ctx_.session.data();
   const int count = data ? int(data->test.count) : 0;
@@ -177,14 +193,25 @@ void DecoderPanel::buttons() {
   ImGui::BeginDisabled(!explorer_.inference() || count == 0);
   if (ImGui::Button("Encode")) {
     try {
-      const LatentCodes codes = explorer_.inference()->encode(data->test_image(std::size_t(encode_index_)), 1);
-      explorer_.set_z(codes.mu);
+      const std::size_t index = std::size_t(encode_index_);
+      // A conditional model reads the image with its own label, q(z | x, y); the cursor image is
+      // then drawn for the chosen class (the same z as another class: style transfer).
+      std::vector<int> label;
+      if (explorer_.conditional() && index < data->test.labels.size()) label = {data->test.labels[index]};
+      const LatentCodes codes = explorer_.inference()->encode(data->test_image(index), 1, 1, label);
+      if (discrete) {
+        explorer_.codes_image = encode_index_;
+        explorer_.set_codes(codes.codes);
+      } else {
+        explorer_.set_z(codes.mu);
+      }
     } catch (const std::exception& e) {
       ctx_.messages.report(std::string("Encoding failed: ") + e.what(), true);
     }
   }
   ImGui::EndDisabled();
-  tip("Encode the chosen test image; its posterior mean becomes z.");
+  tip(discrete ? "Encode the chosen test image; its grid of codes becomes the cursor (edit it in Codes)."
+               : "Encode the chosen test image; its posterior mean becomes z.");
   if (count > 0) {
     if (pick_texture_index_ != encode_index_) {
       pick_texture_.upload(data->test_picture(std::size_t(encode_index_)));
@@ -194,6 +221,40 @@ void DecoderPanel::buttons() {
     ImGui::Image(pick_texture_.imgui_id(), ImVec2(ImGui::GetFrameHeight(), ImGui::GetFrameHeight()));
     tip("The test image that \"Encode\" uses.");
   }
+}
+
+// Conditional models: the class the cursor image (and every grid) is drawn for, shared through
+// the Explorer. Arrows step through the classes: the same z drawn as each class in turn.
+void DecoderPanel::class_picker() {
+  if (!explorer_.conditional()) return;
+  const int classes = explorer_.num_classes();
+  int chosen = explorer_.chosen_class();
+  Toolbar bar;
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("class");
+  bar.next(ImGui::GetFrameHeight());
+  if (ImGui::ArrowButton("##prevclass", ImGuiDir_Left)) chosen = (chosen + classes - 1) % classes;
+  hot_spot(ctx_.diagnostics, "Decoder.PrevClass");
+  tip("Previous class: the same z drawn as another class.");
+  bar.next(ImGui::GetFrameHeight());
+  if (ImGui::ArrowButton("##nextclass", ImGuiDir_Right)) chosen = (chosen + 1) % classes;
+  hot_spot(ctx_.diagnostics, "Decoder.NextClass");
+  tip("Next class: the same z drawn as another class.");
+  const float unit = ImGui::GetFontSize();
+  bar.next(8.f * unit);
+  ImGui::SetNextItemWidth(8.f * unit);
+  const std::string current = std::to_string(chosen) + ": " + explorer_.class_name(chosen);
+  if (ImGui::BeginCombo("##class", current.c_str())) {
+    for (int k = 0; k < classes; ++k) {
+      const std::string item = std::to_string(k) + ": " + explorer_.class_name(k);
+      if (ImGui::Selectable(item.c_str(), k == chosen)) chosen = k;
+    }
+    ImGui::EndCombo();
+  }
+  hot_spot(ctx_.diagnostics, "Decoder.Class");
+  tip("The class y the conditional decoder p(x | y, z) draws the cursor image for. Manifold, Samples and "
+      "Interpolation use it too.");
+  if (chosen != explorer_.chosen_class()) explorer_.set_chosen_class(chosen);
 }
 
 void DecoderPanel::draw() {
@@ -215,7 +276,18 @@ void DecoderPanel::draw() {
   tip("The mean of p(x|z) for the current z (the yellow cursor in Latent space).");
   buttons();
 
+  class_picker();
   ImGui::Separator();
+  if (explorer_.discrete()) {
+    const auto& c = explorer_.inference()->capabilities();
+    ImGui::TextWrapped(
+        "This %s's latent is a %dx%d grid of discrete codes from a codebook of %d entries, not a "
+        "point to slide: no per-dimension sliders or KL. Edit the codes cell by cell in the Codes "
+        "panel.",
+        c.family.c_str(), c.code_grid_height, c.code_grid_width, c.codebook_size);
+    if (ImGui::Button("Open Codes panel")) explorer_.open_panel_request = "Codes";
+    return;
+  }
   const int dims = int(explorer_.z().size());
   const auto& kl = kl_per_dim();
   const auto& active = activity();

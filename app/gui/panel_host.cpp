@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "app/gui/diagnostics.h"
+#include "app/gui/explorer.h"
 #include "app/gui/messages.h"
 #include "app/gui/session.h"
 #include "app/gui/status_bar.h"
@@ -138,6 +139,14 @@ void PanelHost::handle_shortcuts(KeyQueue& keys) {
 
 void PanelHost::draw(const Box& area, float status_height, float ui_scale, float frame_ms, float fps) {
   applied_scale_ = ui_scale;
+  // Panels the explorer asked to show or hide (the code view in place of the Manifold for a VQ-VAE).
+  Explorer& explorer = context_.explorer;
+  for (std::size_t i = 0; i < panels_.size(); ++i) {
+    if (panels_[i].info.title == explorer.close_panel_request) panels_[i].visible = false;
+    if (panels_[i].info.title == explorer.open_panel_request) focus(i);
+  }
+  explorer.open_panel_request.clear();
+  explorer.close_panel_request.clear();
   draw_panels(area, ui_scale);
   draw_status_bar(Box{area.x, area.bottom(), area.w, status_height}, frame_ms, fps);
 }

@@ -1,10 +1,12 @@
 // Interpolation: decodes K points on the path between two latent codes, each either the cursor
 // or the posterior mean of a test image; linear or spherical. Decoded in the background.
+// Conditional models can instead hold z and change y: the first end point drawn as every class
+// (style transfer between classes).
 #include <algorithm>
 
-#include "app/gui/cached_grid.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
+#include "app/gui/grid_panel.h"
 #include "app/gui/logic/hash.h"
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
@@ -14,24 +16,20 @@
 
 namespace vae::gui {
 
-class InterpolationPanel : public Panel {
+class InterpolationPanel : public GridPanel {
  public:
-  explicit InterpolationPanel(PanelContext& context)
-      : ctx_(context), grid_(context.grid_worker, context.messages, "Interpolation") {}
+  explicit InterpolationPanel(PanelContext& context) : GridPanel(context, "Interpolation", "interpolation.png") {}
   void draw() override;
-  const char* export_name() const override { return "interpolation.png"; }
-  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
   void endpoint_controls(Toolbar& bar, int which);
 
-  PanelContext& ctx_;
-  CachedGrid grid_;
   int source_[2] = {1, 0};  // 0: cursor, 1: test image
   int index_[2] = {0, 1};
   int steps_ = 8;
   bool spherical_ = false;
+  int path_ = 0;  // conditional: 0 between the end points, 1 the first end point as every class
 };
 
 void InterpolationPanel::refresh() {
@@ -40,7 +38,9 @@ void InterpolationPanel::refresh() {
   const auto& inference = explorer.inference();
   const auto& data = ctx_.session.data();
   if (!inference || explorer.z().empty()) return;
+  const bool every_class = explorer.conditional() && path_ == 1;
   std::uint64_t key = hash_mix(explorer.display_serial(), std::uint64_t(steps_) * 2 + (spherical_ ? 1 : 0));
+  key = hash_mix(key, every_class ? 2 : 1);
   for (int k = 0; k < 2; ++k) {
     key = hash_mix(key, std::uint64_t(source_[k]) * 1000003 + std::uint64_t(index_[k]));
     if (source_[k] == 0) key = hash_mix(key, explorer.z_serial());
@@ -55,11 +55,29 @@ void InterpolationPanel::refresh() {
   }
   const int steps = steps_;
   const bool spherical = spherical_;
-  grid_.request(key, [inference, data, z = explorer.z(), a = image[0], b = image[1], steps,
-                      spherical](const CancelToken& cancel) {
+  const int classes = every_class ? explorer.num_classes() : 0;
+  grid_.request(key, [inference, data, z = explorer.z(), a = image[0], b = image[1], steps, spherical,
+                      classes](const CancelToken& cancel) {
     auto endpoint = [&](long index) {
-      return index < 0 ? z : inference->encode(data->test_image(std::size_t(index)), 1).mu;
+      if (index < 0) return z;
+      // A conditional model reads a test image with its own label.
+      std::vector<int> label;
+      if (inference->capabilities().conditional && std::size_t(index) < data->test.labels.size())
+        label = {data->test.labels[std::size_t(index)]};
+      return inference->encode(data->test_image(std::size_t(index)), 1, 1, label).mu;
     };
+    if (classes > 0) {
+      // Hold z, change y: the same z drawn as each class.
+      const auto held = endpoint(a);
+      std::vector<float> zs;
+      std::vector<int> labels;
+      for (int k = 0; k < classes; ++k) {
+        zs.insert(zs.end(), held.begin(), held.end());
+        labels.push_back(k);
+      }
+      const auto images = decode_cancellable(*inference, zs, std::size_t(classes), cancel, labels);
+      return make_grid(images, int(images.size()), 1, 1.0f);
+    }
     const auto from = endpoint(a), to = endpoint(b);
     cancel.check();
     const auto path = interpolate(from, to, steps, spherical);
@@ -93,17 +111,29 @@ void InterpolationPanel::endpoint_controls(Toolbar& bar, int which) {
 
 void InterpolationPanel::draw() {
   Toolbar bar;
-  endpoint_controls(bar, 0);
-  endpoint_controls(bar, 1);
   const float unit = ImGui::GetFontSize();
-  bar.next(Toolbar::labelled(6.f * unit, "steps"));
-  ImGui::SetNextItemWidth(6.f * unit);
-  ImGui::SliderInt("steps", &steps_, 2, 24);
-  tip("Number of images along the path, end points included.");
-  bar.next(Toolbar::checkbox("spherical"));
-  ImGui::Checkbox("spherical", &spherical_);
-  tip("Spherical interpolation (slerp) keeps the norm typical of N(0, I) samples instead of cutting through the "
-      "low-density centre of the prior.");
+  const bool conditional = ctx_.explorer.conditional();
+  if (conditional) {
+    ImGui::SetNextItemWidth(10.f * unit);
+    ImGui::Combo("##path", &path_, "change z (path)\0hold z, every class\0");
+    hot_spot(ctx_.diagnostics, "Interpolation.Path");
+    tip("Change z: images along the path between two end points, drawn for the chosen class. Hold z, every "
+        "class: the first end point's z drawn as each class in turn (style transfer between classes).");
+    bar.next(ImGui::CalcTextSize("from").x);
+  }
+  const bool every_class = conditional && path_ == 1;
+  endpoint_controls(bar, 0);
+  if (!every_class) {
+    endpoint_controls(bar, 1);
+    bar.next(Toolbar::labelled(6.f * unit, "steps"));
+    ImGui::SetNextItemWidth(6.f * unit);
+    ImGui::SliderInt("steps", &steps_, 2, 24);
+    tip("Number of images along the path, end points included.");
+    bar.next(Toolbar::checkbox("spherical"));
+    ImGui::Checkbox("spherical", &spherical_);
+    tip("Spherical interpolation (slerp) keeps the norm typical of N(0, I) samples instead of cutting through the "
+        "low-density centre of the prior.");
+  }
   bar.next(Toolbar::button("Export PNG"));
   if (ImGui::Button("Export PNG##interp")) export_picture();
   hot_spot(ctx_.diagnostics, "Interpolation.Export");
@@ -111,7 +141,8 @@ void InterpolationPanel::draw() {
   refresh();
   grid_.draw();
   hot_spot(ctx_.diagnostics, "Interpolation.Row");
-  tip("Decoded path from the first end point (left) to the second (right).");
+  tip(every_class ? "The same z drawn as every class, class 0 on the left."
+                  : "Decoded path from the first end point (left) to the second (right).");
 }
 
 VAE_REGISTER_PANEL(InterpolationPanel,

@@ -1,9 +1,11 @@
 // Latent space: the test set's latent means in a 2-D plane, coloured by class, drawn by our point
-// shader; the cursor that sets z; pan, zoom and hover with the posterior ellipse.
+// shader; the cursor that sets z; pan, zoom and hover with the posterior ellipse. A model with
+// discrete codes shows its codebook instead (codebook_view.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/codebook_view.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
@@ -18,7 +20,7 @@ namespace vae::gui {
 
 class LatentPanel : public Panel {
  public:
-  explicit LatentPanel(PanelContext& context) : ctx_(context), explorer_(context.explorer) {}
+  explicit LatentPanel(PanelContext& context) : ctx_(context), explorer_(context.explorer), codebook_(context) {}
   void draw() override;
 
  private:
@@ -42,6 +44,7 @@ class LatentPanel : public Panel {
   int hover_index_ = -1;
   Texture hover_texture_;
   int hover_texture_index_ = -1;
+  CodebookView codebook_;
 };
 
 void LatentPanel::refresh_plane() {
@@ -144,6 +147,10 @@ void LatentPanel::controls() {
 }
 
 void LatentPanel::draw() {
+  if (explorer_.discrete()) {
+    codebook_.draw();
+    return;
+  }
   controls();
   refresh_plane();
 

@@ -81,7 +81,11 @@ void ReconstructionsPanel::refresh() {
   const std::size_t first = std::size_t(first_), n = std::size_t(count_);
   const bool heat_map = heat_map_;
   grid_.request(key, [inference, data, first, n, heat_map](const CancelToken& cancel) {
-    const auto recon = inference->reconstruct(data->test_image(first), n);
+    // A conditional model reads and redraws each image with its own label.
+    std::vector<int> labels;
+    if (inference->capabilities().conditional && data->test.labels.size() >= first + n)
+      labels.assign(data->test.labels.begin() + long(first), data->test.labels.begin() + long(first + n));
+    const auto recon = inference->reconstruct(data->test_image(first), n, labels);
     cancel.check();
     std::vector<Image> cells;
     for (std::size_t i = 0; i < n; ++i) cells.push_back(data->test_picture(first + i));

@@ -1,10 +1,12 @@
-// Samples: decodes of z ~ N(0, I) with re-roll and PNG export.
+// Samples: decodes of draws from the model's prior (z ~ N(0, I); a VQ-VAE's uniform prior over
+// codes, labelled as such) with re-roll and PNG export. Conditional models: all for the chosen
+// class, or one row per class with the same z in each column.
 #include <algorithm>
 #include <random>
 
-#include "app/gui/cached_grid.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
+#include "app/gui/grid_panel.h"
 #include "app/gui/logic/hash.h"
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
@@ -14,23 +16,18 @@
 
 namespace vae::gui {
 
-class SamplesPanel : public Panel {
+class SamplesPanel : public GridPanel {
  public:
-  explicit SamplesPanel(PanelContext& context)
-      : ctx_(context), explorer_(context.explorer), grid_(context.grid_worker, context.messages, "Samples") {}
+  explicit SamplesPanel(PanelContext& context) : GridPanel(context, "Samples", "samples.png") {}
   void draw() override;
-  const char* export_name() const override { return "samples.png"; }
-  void export_picture() override { export_png(ctx_.session, ctx_.messages, grid_.image(), export_name()); }
 
  private:
   void refresh();
 
-  PanelContext& ctx_;
-  Explorer& explorer_;
-  CachedGrid grid_;
   int columns_ = 8;
   int rows_ = 4;
   std::uint64_t seed_ = 1;
+  int class_mode_ = 0;  // conditional: 0 the chosen class, 1 one row per class
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
@@ -38,12 +35,29 @@ void SamplesPanel::refresh() {
   grid_.poll();
   const auto& inference = explorer_.inference();
   if (!inference) return;
+  const bool per_class = explorer_.conditional() && class_mode_ == 1;
   std::uint64_t key = hash_mix(explorer_.display_serial(), seed_);
-  key = hash_mix(key, std::uint64_t(columns_) * 1000 + std::uint64_t(rows_));
+  key = hash_mix(key, std::uint64_t(columns_) * 1000 + std::uint64_t(rows_) + (per_class ? 1u << 20 : 0u));
   if (!grid_.wanted(key)) return;
-  const std::size_t count = std::size_t(columns_) * std::size_t(rows_);
   const std::uint64_t seed = seed_;
   const int columns = columns_;
+  if (per_class) {
+    // Each column one z, drawn as every class: y changes down a column, z along a row.
+    const int classes = explorer_.num_classes();
+    grid_.request(key, [inference, seed, columns, classes](const CancelToken& cancel) {
+      const auto one_row = inference->sample_prior(std::size_t(columns), seed);
+      std::vector<float> z;
+      std::vector<int> labels;
+      for (int k = 0; k < classes; ++k) {
+        z.insert(z.end(), one_row.begin(), one_row.end());
+        labels.insert(labels.end(), std::size_t(columns), k);
+      }
+      const std::size_t count = std::size_t(columns) * std::size_t(classes);
+      return make_grid(decode_cancellable(*inference, z, count, cancel, labels), columns, 1, 1.0f);
+    });
+    return;
+  }
+  const std::size_t count = std::size_t(columns_) * std::size_t(rows_);
   grid_.request(key, [inference, count, seed, columns](const CancelToken& cancel) {
     const auto z = inference->sample_prior(count, seed);
     return make_grid(decode_cancellable(*inference, z, count, cancel), columns, 1, 1.0f);
@@ -53,8 +67,10 @@ void SamplesPanel::refresh() {
 void SamplesPanel::draw() {
   const float unit = ImGui::GetFontSize();
   Toolbar bar;
+  const auto& inference = explorer_.inference();
+  const std::string prior = inference ? inference->capabilities().prior : std::string("N(0, I)");
   if (ImGui::Button("Re-roll")) seed_ = rng_();
-  tip("Draw new z ~ N(0, I).");
+  tip(("Draw new samples from the prior, " + prior + ".").c_str());
   bar.next(Toolbar::button("Export PNG"));
   if (ImGui::Button("Export PNG##samples")) export_picture();
   hot_spot(ctx_.diagnostics, "Samples.Export");
@@ -63,10 +79,32 @@ void SamplesPanel::draw() {
   ImGui::SetNextItemWidth(4.5f * unit);
   ImGui::SliderInt("cols", &columns_, 1, 16);
   tip("Columns of the gallery.");
-  bar.next(Toolbar::labelled(4.5f * unit, "rows"));
-  ImGui::SetNextItemWidth(4.5f * unit);
-  ImGui::SliderInt("rows", &rows_, 1, 16);
-  tip("Rows of the gallery.");
+  const bool per_class = explorer_.conditional() && class_mode_ == 1;
+  if (!per_class) {
+    bar.next(Toolbar::labelled(4.5f * unit, "rows"));
+    ImGui::SetNextItemWidth(4.5f * unit);
+    ImGui::SliderInt("rows", &rows_, 1, 16);
+    tip("Rows of the gallery.");
+  }
+  if (explorer_.conditional()) {
+    bar.next(9.5f * unit);
+    ImGui::SetNextItemWidth(9.5f * unit);
+    ImGui::Combo("##classmode", &class_mode_, "chosen class\0one row per class\0");
+    hot_spot(ctx_.diagnostics, "Samples.ClassMode");
+    tip("Chosen class: every sample drawn for the class picked beside the Decoder. One row per class: each "
+        "column is one z drawn as every class, so a row shows a class and a column one style.");
+  }
+  if (inference && inference->capabilities().posterior == PosteriorKind::DiscreteCodes) {
+    // No learned prior over codes: say what these samples are, so nobody judges the model by them.
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.8f, 0.4f, 1.f));
+    ImGui::TextWrapped("Prior: %s", prior.c_str());
+    ImGui::PopStyleColor();
+    tip("Each cell of the code grid is drawn independently and uniformly from the codebook. A VQ-VAE learns no "
+        "prior over codes (van den Oord et al. fit an autoregressive one afterwards), so these grids are not "
+        "what the model would generate with one.");
+  } else if (explorer_.conditional() && !per_class) {
+    ImGui::TextDisabled("class %s, z ~ %s", explorer_.class_name(explorer_.chosen_class()).c_str(), prior.c_str());
+  }
   refresh();
   grid_.draw();
   hot_spot(ctx_.diagnostics, "Samples.Gallery");

@@ -191,15 +191,46 @@ class TrainingPanel : public Panel {
     if (!ImGui::CollapsingHeader("Model", ImGuiTreeNodeFlags_DefaultOpen)) return;
     ModelConfig& m = session_.model_config;
     ImGui::PushItemWidth(std::min(9.f * ImGui::GetFontSize(), ImGui::GetContentRegionAvail().x * 0.55f));
-    int kind = int(m.kind);
-    if (ImGui::Combo("architecture", &kind, "MLP\0Convolutional\0")) m.kind = ModelKind(kind);
-    tip("MLP: fully connected encoder and decoder (the reference model). Convolutional: conv encoder, "
-        "transposed-conv decoder. Applies to the next new model.");
+    // The family first: what kind of latent the next model has.
+    int family = m.family == ModelFamily::VqVae ? 2 : m.conditional ? 1 : 0;
+    if (ImGui::Combo("model", &family, "VAE\0Conditional VAE\0VQ-VAE\0")) {
+      m.family = family == 2 ? ModelFamily::VqVae : ModelFamily::Vae;
+      m.conditional = family == 1;
+      if (family == 2) m.kind = ModelKind::Conv;  // the VQ-VAE is convolutional
+    }
+    hot_spot(ctx_.diagnostics, "Training.Family");
+    tip("VAE: Gaussian posterior, N(0, I) prior. Conditional VAE: p(x | y, z) and q(z | x, y) with the class label "
+        "y as a one-hot input, so you can choose the class of every picture (needs a labelled data set). VQ-VAE: "
+        "a grid of discrete codes from a learned codebook (van den Oord et al. 2017). Applies to the next new "
+        "model.");
+    if (m.conditional) {
+      const auto& data = session_.data();
+      if (data && !data->train.has_labels()) {
+        ImGui::TextColored(ImVec4(1.f, 0.6f, 0.5f, 1.f), "'%s' has no labels", data->name.c_str());
+        tip("A conditional VAE needs a class for every image: load a labelled data set (Fashion-MNIST, IDX files "
+            "with labels, synthetic shapes, or an image folder with one sub-folder per class).");
+      } else if (data) {
+        ImGui::TextDisabled("%zu classes from the data set", data->class_names.size());
+      }
+    }
+    if (m.family == ModelFamily::VqVae) {
+      ImGui::InputInt("codebook", &m.codebook, 0, 0);
+      tip("Number of codebook entries K (2..4096).");
+      ImGui::InputInt("code size", &m.code_dim, 0, 0);
+      tip("Length of each code vector (1..256).");
+    } else {
+      int kind = int(m.kind);
+      if (ImGui::Combo("architecture", &kind, "MLP\0Convolutional\0")) m.kind = ModelKind(kind);
+      tip("MLP: fully connected encoder and decoder (the reference model). Convolutional: conv encoder, "
+          "transposed-conv decoder. Applies to the next new model.");
+    }
     ImGui::InputText("hidden", &hidden_);
     tip("Widths of the hidden layers, comma separated (e.g. 400 or 512,256). For the convolutional model, "
         "the width of its dense layer.");
-    ImGui::InputInt("latent size", &m.latent);
-    tip("Number of latent dimensions (1..256). 2 lets the scatter show the latent space without PCA.");
+    if (m.family != ModelFamily::VqVae) {
+      ImGui::InputInt("latent size", &m.latent);
+      tip("Number of latent dimensions (1..256). 2 lets the scatter show the latent space without PCA.");
+    }
     int likelihood = int(m.likelihood);
     if (ImGui::Combo("likelihood", &likelihood, "Bernoulli\0Gaussian\0Continuous Bernoulli\0")) {
       m.likelihood = Likelihood(likelihood);

@@ -204,6 +204,17 @@ void Session::new_trainer(bool start) {
     model.channels = data_->channels;
     model.height = data_->height;
     model.width = data_->width;
+    if (model.conditional) {
+      // The classes come from the data set.
+      if (!data_->train.has_labels() || !data_->test.has_labels())
+        throw ConfigError("A conditional VAE needs a labelled data set, and '" + data_->name +
+                          "' has no labels: choose 'VAE' under Model, or load labelled data (an image folder "
+                          "needs one sub-folder per class)");
+      int classes = int(data_->class_names.size());
+      for (int label : data_->train.labels) classes = std::max(classes, label + 1);
+      model.classes = classes;
+      model.class_names = data_->class_names;
+    }
     model.validate();
     train_config.validate();
     auto trainer = std::make_unique<Trainer>(data_, model, train_config);

@@ -139,6 +139,16 @@ std::vector<Image> Inference::sample(std::size_t count, std::uint64_t seed, int 
   return decode(sample_prior(count, seed), count, labels);
 }
 
+std::vector<float> Inference::codebook() const {
+  if (capabilities_.posterior != PosteriorKind::DiscreteCodes) return {};
+  torch::NoGradGuard no_grad;
+  const auto weights = model_->module()->named_parameters(true);
+  const auto* codebook = weights.find("codebook");
+  if (!codebook) throw Error("the model has no codebook");
+  const auto book = codebook->contiguous().to(torch::kFloat);
+  return std::vector<float>(book.data_ptr<float>(), book.data_ptr<float>() + book.numel());
+}
+
 std::vector<float> Inference::codes_to_latent(const std::vector<std::int64_t>& codes) const {
   const int cells = capabilities_.code_grid_height * capabilities_.code_grid_width;
   if (capabilities_.posterior != PosteriorKind::DiscreteCodes || codes.size() != static_cast<std::size_t>(cells))

@@ -48,6 +48,8 @@ class Inference {
   std::vector<float> sample_prior(std::size_t count, std::uint64_t seed) const;
   // VQ-VAE: the code vectors (a latent point) of a grid of codebook indices.
   std::vector<float> codes_to_latent(const std::vector<std::int64_t>& codes) const;
+  // VQ-VAE: the codebook, codebook_size x code_dim floats row-major (empty for other models).
+  std::vector<float> codebook() const;
 
   const std::shared_ptr<const ModelState>& model() const { return model_; }
 

@@ -48,7 +48,8 @@ int ModelConfig::latent_size() const {
 ModelKind parse_model_kind(const std::string& text) {
   if (text == "mlp") return ModelKind::Mlp;
   if (text == "conv") return ModelKind::Conv;
-  throw ConfigError("unknown model '" + text + "': expected mlp or conv");
+  // Every kind --model takes: the two VAE architectures and the VQ-VAE (a family, see parse_model_family).
+  throw ConfigError("unknown model '" + text + "': expected mlp, conv or vqvae");
 }
 
 Likelihood parse_likelihood(const std::string& text) {

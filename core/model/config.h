@@ -51,7 +51,7 @@ struct ModelConfig {
 std::string to_string(ModelKind kind);
 std::string to_string(Likelihood likelihood);
 std::string to_string(ModelFamily family);
-ModelKind parse_model_kind(const std::string& text);      // "mlp" | "conv"
+ModelKind parse_model_kind(const std::string& text);      // "mlp" | "conv" (errors list vqvae too)
 ModelFamily parse_model_family(const std::string& text);  // "vae" | "vqvae"
 Likelihood parse_likelihood(const std::string& text);     // "bernoulli" | "gaussian" | "cbernoulli"
 
