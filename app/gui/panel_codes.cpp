@@ -172,7 +172,7 @@ Box CodesPanel::code_grid(float side) {
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* list = ImGui::GetWindowDrawList();
   char text[16];
-  const bool numbers = cell >= ImGui::CalcTextSize("000").x + 2;
+  const bool numbers = cell >= ImGui::CalcTextSize(std::to_string(c.codebook_size - 1).c_str()).x + 4;
   for (int r = 0; r < gh; ++r) {
     for (int col = 0; col < gw; ++col) {
       const int index = r * gw + col;
@@ -267,7 +267,7 @@ void CodesPanel::usage_histogram() {
     ImGui::TextDisabled(explorer_.encoding() ? "Encoding the test set ..." : "Codebook usage: no encoded test set yet");
     return;
   }
-  ImGui::Text("Codebook usage: perplexity %.1f of %zu, %d unused", perplexity_, usage_.size(), dead_codes_);
+  ImGui::TextWrapped("Codebook usage: perplexity %.1f of %zu, %d unused", perplexity_, usage_.size(), dead_codes_);
   tip("How often each codebook entry is the nearest one, over every cell of every encoded test image. Perplexity "
       "exp(H) is the number of equally used codes with the same entropy; unused ('dead') codes never win.");
   std::vector<float> counts(usage_.begin(), usage_.end());
@@ -313,12 +313,13 @@ void CodesPanel::draw() {
   const float unit = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   // Two images and the grid share the width; the histogram keeps a few lines below.
-  const float side = std::max(2.f * unit, std::min(avail.x / 2 - unit, avail.y * 0.3f));
+  const float side = std::max(2.f * unit, std::min(avail.x / 2 - unit, avail.y * 0.25f));
   image_row(side);
   if (explorer_.codes().empty()) return;
   const auto& c = inference->capabilities();
   ImGui::Text("%dx%d codes of %d", c.code_grid_height, c.code_grid_width, c.codebook_size);
-  code_grid(std::max(2.f * unit, std::min(avail.x, ImGui::GetContentRegionAvail().y - 5.f * unit)));
+  // The histogram below keeps about six lines.
+  code_grid(std::max(2.f * unit, std::min(avail.x, ImGui::GetContentRegionAvail().y - 7.f * unit)));
   usage_histogram();
 }
 

@@ -240,9 +240,13 @@ void DecoderPanel::class_picker() {
   if (ImGui::ArrowButton("##nextclass", ImGuiDir_Right)) chosen = (chosen + 1) % classes;
   hot_spot(ctx_.diagnostics, "Decoder.NextClass");
   tip("Next class: the same z drawn as another class.");
+  // The box beside the arrows when there is room for a short name, below them otherwise.
   const float unit = ImGui::GetFontSize();
-  bar.next(8.f * unit);
-  ImGui::SetNextItemWidth(8.f * unit);
+  const float room = ImGui::GetContentRegionMax().x - (ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x) -
+                     ImGui::GetStyle().ItemSpacing.x;
+  const float width = room >= 4.5f * unit ? std::min(8.f * unit, room) : 8.f * unit;
+  bar.next(width);
+  ImGui::SetNextItemWidth(width);
   const std::string current = std::to_string(chosen) + ": " + explorer_.class_name(chosen);
   if (ImGui::BeginCombo("##class", current.c_str())) {
     for (int k = 0; k < classes; ++k) {
