@@ -5,6 +5,7 @@
 
 #include "app/gui/cached_grid.h"
 #include "app/gui/panel.h"
+#include "app/gui/widgets.h"
 
 namespace vae::gui {
 
@@ -16,12 +17,18 @@ class GridPanel : public Panel {
   void export_picture() override;
 
  protected:
+  // Conditional models: the toolbar's "chosen class" / "one row per class" box (nothing for
+  // other models), recorded as "<what>.ClassMode". True when rows are classes.
+  bool class_mode_combo(Toolbar& bar, const char* explanation);
+
   PanelContext& ctx_;
   Explorer& explorer_;
   CachedGrid grid_;
 
  private:
+  const char* what_;
   const char* export_file_;
+  int class_mode_ = 0;  // 0 the chosen class, 1 one row per class
 };
 
 }  // namespace vae::gui

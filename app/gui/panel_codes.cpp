@@ -7,11 +7,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/cursor_image.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
-#include "app/gui/logic/decode_worker.h"
-#include "app/gui/logic/hash.h"
 #include "app/gui/panel.h"
 #include "app/gui/plot_util.h"
 #include "app/gui/session.h"
@@ -33,12 +32,11 @@ ImU32 code_color(std::int64_t code, float alpha = 1.f) { return class_color(int(
 class CodesPanel : public Panel {
  public:
   explicit CodesPanel(PanelContext& context)
-      : ctx_(context), explorer_(context.explorer), slot_(context.cursor_worker.add_slot()) {}
+      : ctx_(context), explorer_(context.explorer), decoded_(context.cursor_worker, context.messages) {}
   void draw() override;
 
  private:
   void encode_image(int index);
-  void refresh_decode();
   void refresh_usage();
   void image_row(float side);
   Box code_grid(float side);
@@ -47,18 +45,16 @@ class CodesPanel : public Panel {
 
   PanelContext& ctx_;
   Explorer& explorer_;
-  int slot_;
   int image_index_ = 0;
-  Texture original_, decoded_;
+  Texture original_;
+  CursorImage decoded_;  // the decode of the grid: explorer z is its code vectors (set_codes)
   int original_index_ = -1;
-  std::uint64_t decode_key_ = 0;
   std::uint64_t trainer_serial_ = ~0ull;
   int selected_cell_ = -1;     // the cell the picker edits
   std::vector<double> usage_;  // test images' code counts per codebook entry
   double perplexity_ = 0;
   int dead_codes_ = 0;
   std::uint64_t usage_serial_ = ~0ull;
-  std::string last_error_;
 };
 
 void CodesPanel::encode_image(int index) {
@@ -73,25 +69,6 @@ void CodesPanel::encode_image(int index) {
   } catch (const std::exception& e) {
     ctx_.messages.report(std::string("Encoding failed: ") + e.what(), true);
   }
-}
-
-// The decode of the edited grid: explorer z is the grid's code vectors (set_codes keeps them in step).
-void CodesPanel::refresh_decode() {
-  DecodeWorker& worker = ctx_.cursor_worker;
-  if (auto done = worker.take(slot_)) {
-    if (done->error.empty()) {
-      decoded_.upload_rgba(done->rgba.data(), done->image.width, done->image.height);
-    } else if (done->error != last_error_) {
-      ctx_.messages.report("Decoding the codes failed: " + done->error, true);
-      last_error_ = done->error;
-    }
-  }
-  const auto& inference = explorer_.inference();
-  if (!inference || explorer_.codes().empty()) return;
-  const std::uint64_t key = hash_mix(explorer_.model_serial(), explorer_.z_serial());
-  if (key == decode_key_) return;
-  decode_key_ = key;
-  worker.submit(slot_, key, [inference, z = explorer_.z()](const CancelToken&) { return inference->decode_one(z); });
 }
 
 // Codebook use over the encoded test set: counts, perplexity exp(H) and unused entries.
@@ -150,8 +127,8 @@ void CodesPanel::image_row(float side) {
     tip("The codes were drawn at random: they come from no test image.");
   }
   ImGui::SameLine();
-  if (decoded_.valid()) {
-    ImGui::Image(decoded_.imgui_id(), size);
+  if (decoded_.texture().valid()) {
+    ImGui::Image(decoded_.texture().imgui_id(), size);
   } else {
     ImGui::Dummy(size);
   }
@@ -308,7 +285,7 @@ void CodesPanel::draw() {
   }
   // A fresh model shows the codes of the first test image rather than an empty grid.
   if (explorer_.codes().empty()) encode_image(image_index_);
-  refresh_decode();
+  decoded_.refresh(explorer_);
   refresh_usage();
   const float unit = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();

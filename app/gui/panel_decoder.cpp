@@ -1,19 +1,16 @@
 // Decoder: the image of the current z and one slider per latent dimension labelled with its KL,
 // inactive dimensions (core/eval/posterior_health.h, the rule the counts use) greyed out. The
-// image follows z in the same frame when decoding one image is cheap (the MLP: well under a
-// millisecond); for expensive models it is decoded on a worker of its own, at most a frame
-// behind, so dragging stays at the frame rate.
+// image follows z as cursor_image.h says. A conditional model adds the class picker the other
+// panels share; a model with discrete codes points to the Codes panel instead of sliders.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <random>
 
+#include "app/gui/cursor_image.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
-#include "app/gui/logic/decode_worker.h"
-#include "app/gui/logic/hash.h"
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
 #include "app/gui/widgets.h"
@@ -22,25 +19,13 @@
 
 namespace vae::gui {
 
-namespace {
-// Decodes of one image that took longer than this go to the worker from then on.
-constexpr double kSameFrameBudget = 0.004;
-
-double thread_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-}  // namespace
-
 class DecoderPanel : public Panel {
  public:
   explicit DecoderPanel(PanelContext& context)
-      : ctx_(context), explorer_(context.explorer), slot_(context.cursor_worker.add_slot()) {}
+      : ctx_(context), explorer_(context.explorer), image_(context.cursor_worker, context.messages) {}
   void draw() override;
 
  private:
-  void refresh_image();
   const std::vector<float>& kl_per_dim();
   const std::vector<double>& activity();
   void buttons();
@@ -48,10 +33,7 @@ class DecoderPanel : public Panel {
 
   PanelContext& ctx_;
   Explorer& explorer_;
-  int slot_;
-  Texture texture_;
-  std::uint64_t key_ = 0;      // (model, z) last asked for
-  double decode_seconds_ = 0;  // how long the last decode of one image took
+  CursorImage image_;
   int encode_index_ = 0;
   Texture pick_texture_;
   int pick_texture_index_ = -1;
@@ -60,41 +42,7 @@ class DecoderPanel : public Panel {
   std::uint64_t test_kl_serial_ = ~0ull;
   std::vector<double> activity_;  // Cov_x(E_q[z_d]) over the encoded test set, else the last epoch's
   std::uint64_t activity_serial_ = ~0ull;
-  std::string last_error_;
 };
-
-void DecoderPanel::refresh_image() {
-  DecodeWorker& worker = ctx_.cursor_worker;
-  if (auto done = worker.take(slot_)) {
-    decode_seconds_ = done->seconds;
-    if (done->error.empty()) {
-      texture_.upload_rgba(done->rgba.data(), done->image.width, done->image.height);
-      last_error_.clear();
-    } else if (done->error != last_error_) {
-      ctx_.messages.report("Decoding failed: " + done->error, true);
-      last_error_ = done->error;
-    }
-  }
-  const auto& inference = explorer_.inference();
-  if (!inference || explorer_.z().empty()) return;
-  const std::uint64_t key = hash_mix(explorer_.model_serial(), explorer_.z_serial());
-  if (key == key_) return;
-  key_ = key;
-  if (decode_seconds_ <= kSameFrameBudget) {
-    // The UI thread's own CPU time: on a busy machine wall time would count the time others ran.
-    const double t0 = thread_seconds();
-    try {
-      texture_.upload(inference->decode_one(explorer_.z()));
-      last_error_.clear();
-    } catch (const std::exception& e) {
-      if (e.what() != last_error_) ctx_.messages.report(std::string("Decoding failed: ") + e.what(), true);
-      last_error_ = e.what();
-    }
-    decode_seconds_ = thread_seconds() - t0;
-  } else {
-    worker.submit(slot_, key, [inference, z = explorer_.z()](const CancelToken&) { return inference->decode_one(z); });
-  }
-}
 
 // The trainer's running average over recent batches; before any training step (a checkpoint just
 // opened) it is all zeros, and the average over the encoded test set says more.
@@ -262,15 +210,16 @@ void DecoderPanel::class_picker() {
 }
 
 void DecoderPanel::draw() {
-  refresh_image();
+  image_.refresh(explorer_);
+  const Texture& texture = image_.texture();
   const float avail = ImGui::GetContentRegionAvail().x;
   // As wide as the panel, but leaving at least half of its height to the sliders.
   const float side = std::max(32.f, std::min(avail, 0.45f * ImGui::GetContentRegionAvail().y));
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  if (texture_.valid()) {
-    const float aspect = float(texture_.height()) / float(std::max(1, texture_.width()));
+  if (texture.valid()) {
+    const float aspect = float(texture.height()) / float(std::max(1, texture.width()));
     ImGui::SetCursorScreenPos(ImVec2(origin.x + std::floor((avail - side) / 2), origin.y));
-    ImGui::Image(texture_.imgui_id(), ImVec2(side, side * aspect));
+    ImGui::Image(texture.imgui_id(), ImVec2(side, side * aspect));
   } else {
     ImGui::Dummy(ImVec2(side, side));
     ImGui::GetWindowDrawList()->AddText(ImVec2(origin.x + 8, origin.y + side / 2), IM_COL32(200, 200, 200, 255),

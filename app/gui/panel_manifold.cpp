@@ -31,9 +31,9 @@ class ManifoldPanel : public GridPanel {
   std::vector<std::vector<float>> pending_z_;    // ... of the picture on its way
   std::vector<int> cell_class_, pending_class_;  // conditional, one row per class: each cell's class
   std::uint64_t pending_key_ = 0;
-  int shown_n_ = 10;     // columns of the shown picture
-  int shown_rows_ = 10;  // rows of the shown picture
-  int class_mode_ = 0;   // conditional: 0 the chosen class, 1 one row per class
+  int shown_n_ = 10;        // columns of the shown picture
+  int shown_rows_ = 10;     // rows of the shown picture
+  bool per_class_ = false;  // conditional: one row per class
   int pending_columns_ = 10;
 };
 
@@ -57,7 +57,7 @@ void ManifoldPanel::refresh() {
   key = hash_mix(key, std::uint64_t(n_) * 131 + std::uint64_t(spacing_));
   key = hash_mix(key, std::uint64_t(linear_range_ * 1000));
   key = hash_mix(key, explorer_.plane_key());
-  const bool per_class = explorer_.conditional() && class_mode_ == 1;
+  const bool per_class = per_class_;
   // One row per class walks the first axis at the cursor's place on the second.
   const double cursor_v = plane.coords(explorer_.z())[1];
   if (per_class) key = hash_mix(key, 0x5eed + std::uint64_t(std::llround(cursor_v * 1e4)));
@@ -110,15 +110,11 @@ void ManifoldPanel::draw() {
     ImGui::SliderFloat("range", &linear_range_, 0.5f, 5.f, "%.1f");
     tip("Half-width of the linear grid in prior standard deviations.");
   }
-  if (explorer_.conditional()) {
-    bar.next(9.5f * unit);
-    ImGui::SetNextItemWidth(9.5f * unit);
-    ImGui::Combo("##classmode", &class_mode_, "chosen class\0one row per class\0");
-    hot_spot(ctx_.diagnostics, "Manifold.ClassMode");
-    tip("Chosen class: the N x N grid for the class picked beside the Decoder. One row per class: each row is a "
-        "class, each column the same z (N steps along the first axis at the cursor's height): what y controls "
-        "and what z controls.");
-  }
+  per_class_ = class_mode_combo(
+      bar,
+      "Chosen class: the N x N grid for the class picked beside the Decoder. One row per class: each row is a "
+      "class, each column the same z (N steps along the first axis at the cursor's height): what y controls "
+      "and what z controls.");
   bar.next(Toolbar::button("Export PNG"));
   if (ImGui::Button("Export PNG##manifold")) export_picture();
   hot_spot(ctx_.diagnostics, "Manifold.Export");

@@ -27,7 +27,7 @@ class SamplesPanel : public GridPanel {
   int columns_ = 8;
   int rows_ = 4;
   std::uint64_t seed_ = 1;
-  int class_mode_ = 0;  // conditional: 0 the chosen class, 1 one row per class
+  bool per_class_ = false;  // conditional: one row per class
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
@@ -35,7 +35,7 @@ void SamplesPanel::refresh() {
   grid_.poll();
   const auto& inference = explorer_.inference();
   if (!inference) return;
-  const bool per_class = explorer_.conditional() && class_mode_ == 1;
+  const bool per_class = per_class_;
   std::uint64_t key = hash_mix(explorer_.display_serial(), seed_);
   key = hash_mix(key, std::uint64_t(columns_) * 1000 + std::uint64_t(rows_) + (per_class ? 1u << 20 : 0u));
   if (!grid_.wanted(key)) return;
@@ -79,21 +79,17 @@ void SamplesPanel::draw() {
   ImGui::SetNextItemWidth(4.5f * unit);
   ImGui::SliderInt("cols", &columns_, 1, 16);
   tip("Columns of the gallery.");
-  const bool per_class = explorer_.conditional() && class_mode_ == 1;
+  const bool per_class = per_class_;
   if (!per_class) {
     bar.next(Toolbar::labelled(4.5f * unit, "rows"));
     ImGui::SetNextItemWidth(4.5f * unit);
     ImGui::SliderInt("rows", &rows_, 1, 16);
     tip("Rows of the gallery.");
   }
-  if (explorer_.conditional()) {
-    bar.next(9.5f * unit);
-    ImGui::SetNextItemWidth(9.5f * unit);
-    ImGui::Combo("##classmode", &class_mode_, "chosen class\0one row per class\0");
-    hot_spot(ctx_.diagnostics, "Samples.ClassMode");
-    tip("Chosen class: every sample drawn for the class picked beside the Decoder. One row per class: each "
-        "column is one z drawn as every class, so a row shows a class and a column one style.");
-  }
+  per_class_ = class_mode_combo(
+      bar,
+      "Chosen class: every sample drawn for the class picked beside the Decoder. One row per class: each column "
+      "is one z drawn as every class, so a row shows a class and a column one style.");
   if (inference && inference->capabilities().posterior == PosteriorKind::DiscreteCodes) {
     // No learned prior over codes: say what these samples are, so nobody judges the model by them.
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.8f, 0.4f, 1.f));

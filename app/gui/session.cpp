@@ -204,6 +204,9 @@ void Session::new_trainer(bool start) {
     model.channels = data_->channels;
     model.height = data_->height;
     model.width = data_->width;
+    // A model trained in PyTorch is explored read-only, not rebuilt: a new model after one is
+    // a VAE of ours with its settings.
+    if (model.family == ModelFamily::TorchScript) model.family = ModelFamily::Vae;
     if (model.conditional) {
       // The classes come from the data set.
       if (!data_->train.has_labels() || !data_->test.has_labels())

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """A conditional VAE in the window: the class picker beside the Decoder changes the cursor image
-(the same z drawn as another class), and Manifold and Samples offer their class modes."""
+(the same z drawn as another class), and Manifold and Samples offer their class modes. On a data
+set without labels the window says so (the error area turns red) instead of training."""
+import os
+import struct
 import sys
+import tempfile
 import time
+import zlib
 
-from harness import Session, check, main
+from harness import Session, check, main, shrink
 
 NEUTRAL = (10, 700)  # a spot whose tooltips cannot cover the decoder image
 
@@ -15,7 +20,35 @@ def settled(s, rect):
     return (a == s.region(rect)).all()
 
 
+def write_grey_png(path, seed):
+    rows = b"".join(b"\0" + bytes([(x * 9 + seed * 31) % 256 for x in range(28)]) for _ in range(28))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) +
+                chunk(b"IEND", b""))
+
+
+def red_fraction(s):
+    r = s.region(shrink(s.rect("Training.Messages"), 3))
+    return float(((r[..., 0] > 100) & (r[..., 1] < 70) & (r[..., 2] < 70)).mean())
+
+
+def test_unlabelled(binary):
+    # A folder of images without class sub-folders has no labels.
+    folder = tempfile.mkdtemp(prefix="vae-flat-")
+    for i in range(20):
+        write_grey_png(os.path.join(folder, f"{i}.png"), i)
+    with Session(binary, ["--data", f"images:{folder}", "--conditional"]) as s:
+        s.wait_for(lambda: red_fraction(s) > 0.5, 40, "the error area to say the data has no labels")
+        check(s.stop_app() == 0, "the app did not exit cleanly")
+
+
 def test(binary):
+    test_unlabelled(binary)
     # Synthetic shapes are labelled (five classes); a small MLP learns them in seconds.
     args = ["--data", "synthetic", "--conditional", "--hidden", "64", "--latent", "2", "--epochs", "2"]
     with Session(binary, args) as s:
