@@ -149,7 +149,11 @@ Box CodesPanel::code_grid(float side) {
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* list = ImGui::GetWindowDrawList();
   char text[16];
-  const bool numbers = cell >= ImGui::CalcTextSize(std::to_string(c.codebook_size - 1).c_str()).x + 4;
+  // The indices in the cells, in a smaller type when the cells are small (down to about 60%).
+  const float widest = ImGui::CalcTextSize(std::to_string(c.codebook_size - 1).c_str()).x;
+  const float type_scale = std::min({1.f, (cell - 3) / std::max(1.f, widest), (cell - 2) / ImGui::GetFontSize()});
+  const bool numbers = type_scale >= 0.6f;
+  const float type_size = ImGui::GetFontSize() * type_scale;
   for (int r = 0; r < gh; ++r) {
     for (int col = 0; col < gw; ++col) {
       const int index = r * gw + col;
@@ -160,7 +164,9 @@ Box CodesPanel::code_grid(float side) {
       if (numbers) {
         std::snprintf(text, sizeof text, "%lld", static_cast<long long>(code));
         const ImVec2 t = ImGui::CalcTextSize(text);
-        list->AddText(ImVec2(a.x + (cell - t.x) / 2, a.y + (cell - t.y) / 2), IM_COL32(255, 255, 255, 240), text);
+        list->AddText(ImGui::GetFont(), type_size,
+                      ImVec2(a.x + (cell - t.x * type_scale) / 2, a.y + (cell - t.y * type_scale) / 2),
+                      IM_COL32(255, 255, 255, 240), text);
       }
     }
   }
@@ -290,13 +296,13 @@ void CodesPanel::draw() {
   const float unit = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   // Two images and the grid share the width; the histogram keeps a few lines below.
-  const float side = std::max(2.f * unit, std::min(avail.x / 2 - unit, avail.y * 0.25f));
+  const float side = std::max(2.f * unit, std::min(avail.x / 2 - unit, avail.y * 0.18f));
   image_row(side);
   if (explorer_.codes().empty()) return;
   const auto& c = inference->capabilities();
   ImGui::Text("%dx%d codes of %d", c.code_grid_height, c.code_grid_width, c.codebook_size);
-  // The histogram below keeps about six lines.
-  code_grid(std::max(2.f * unit, std::min(avail.x, ImGui::GetContentRegionAvail().y - 7.f * unit)));
+  // The histogram below keeps about five lines.
+  code_grid(std::max(2.f * unit, std::min(avail.x, ImGui::GetContentRegionAvail().y - 5.5f * unit)));
   usage_histogram();
 }
 

@@ -178,9 +178,6 @@ void DecoderPanel::class_picker() {
   const int classes = explorer_.num_classes();
   int chosen = explorer_.chosen_class();
   Toolbar bar;
-  ImGui::AlignTextToFramePadding();
-  ImGui::TextUnformatted("class");
-  bar.next(ImGui::GetFrameHeight());
   if (ImGui::ArrowButton("##prevclass", ImGuiDir_Left)) chosen = (chosen + classes - 1) % classes;
   hot_spot(ctx_.diagnostics, "Decoder.PrevClass");
   tip("Previous class: the same z drawn as another class.");
@@ -195,7 +192,7 @@ void DecoderPanel::class_picker() {
   const float width = room >= 4.5f * unit ? std::min(8.f * unit, room) : 8.f * unit;
   bar.next(width);
   ImGui::SetNextItemWidth(width);
-  const std::string current = std::to_string(chosen) + ": " + explorer_.class_name(chosen);
+  const std::string current = "class " + std::to_string(chosen) + ": " + explorer_.class_name(chosen);
   if (ImGui::BeginCombo("##class", current.c_str())) {
     for (int k = 0; k < classes; ++k) {
       const std::string item = std::to_string(k) + ": " + explorer_.class_name(k);
