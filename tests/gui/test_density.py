@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""The Density panel: a model trained on the synthetic shapes, opened with --score-data pointing at
+a test-only IDX folder of small dots (simpler than the shapes: the Fashion-MNIST -> digits
+situation in miniature). The panel scores both sets in the background and shows AUROC, AUPR and
+FPR95 for each score; the complexity-corrected score must separate the sets far better than raw
+-ELBO. Then a click on a gallery image makes it the cursor, and the panel is seen at a second
+window size.
+
+VAE_GUI_SCREENSHOTS=DIR keeps screenshots there (to look at)."""
+import math
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+
+from harness import Session, check, main
+
+
+def write_dots(folder, n=300, side=28):
+    os.makedirs(folder, exist_ok=True)
+    random.seed(5)
+    out = bytearray(struct.pack(">IIII", 0x803, n, side, side))
+    for _ in range(n):
+        cx, cy, r = 5 + 18 * random.random(), 5 + 18 * random.random(), 1.5 + 1.5 * random.random()
+        for y in range(side):
+            for x in range(side):
+                d = math.hypot(x + 0.5 - cx, y + 0.5 - cy)
+                out.append(int(round(255 * min(1.0, max(0.0, r + 0.5 - d)))))
+    with open(os.path.join(folder, "t10k-images-idx3-ubyte"), "wb") as f:
+        f.write(out)
+
+
+def values(s):
+    return s.layout().get("values", {})
+
+
+def test(binary):
+    work = tempfile.mkdtemp(prefix="vae-density-")
+    model = os.path.join(work, "m.ckpt")
+    subprocess.run([binary, "train", "--data", "synthetic", "--epochs", "3", "--latent", "4", "--hidden", "128",
+                    "--out", model], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dots = os.path.join(work, "dots")
+    write_dots(dots)
+    keep = os.environ.get("VAE_GUI_SCREENSHOTS")
+    with Session(binary, ["--load", model, "--score-data", dots]) as s:
+        s.wait_for(lambda: "Density.auroc.complexity" in values(s), 120, "the Density panel's AUROC")
+        v = values(s)
+        raw, corrected = v["Density.auroc.elbo"], v["Density.auroc.complexity"]
+        print(f"AUROC -ELBO {raw:.3f}, complexity-corrected {corrected:.3f}; "
+              f"AUPR {v['Density.aupr.complexity']:.3f}, FPR95 {v['Density.fpr95.complexity']:.3f}")
+        check(0 <= raw <= 1 and 0 <= corrected <= 1, f"AUROC out of [0, 1]: {v}")
+        check(corrected > 0.9 and corrected > raw + 0.2,
+              f"complexity-corrected AUROC {corrected} should beat raw -ELBO {raw} on dots vs shapes")
+        check("Density.auroc.iw" not in v, "IS metrics shown although k = 0")
+        hist = s.rect("Density.Histogram")
+        check(hist[2] > 100 and hist[3] > 40, f"histogram too small: {hist}")
+        pixels = s.region(hist)
+        # Two overlaid sets of bars (blue and orange) on a dark background, not a flat box.
+        flat = pixels.reshape(-1, pixels.shape[-1])
+        blue = ((flat[:, 2] > flat[:, 0] + 60)).sum()
+        orange = ((flat[:, 0] > flat[:, 2] + 60)).sum()
+        check(blue > 50 and orange > 50, f"histogram lacks one of the sets (blue {blue}, orange {orange} pixels)")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            s.screenshot(os.path.join(keep, "density_histogram.png"))
+        # The gallery: the least likely image of the second set becomes the cursor.
+        s.click_rect(s.rect("Density.GalleryTab"))
+        least = s.rect("Density.Gallery.1.least", timeout=20)
+        s.click(least[0] + least[2] / 2, least[1] + least[3] / 2)
+        s.wait_for(lambda: values(s).get("Density.cursor_from", -1) >= 1000000, 20, "a gallery click moving the cursor")
+        if keep:
+            s.screenshot(os.path.join(keep, "density_gallery.png"))
+        s.resize_window(1024, 640)
+        s.wait_for(lambda: "Density.GalleryTab" in s.layout(), 20, "the Density panel at 1024x640")
+        if keep:
+            s.screenshot(os.path.join(keep, "density_1024.png"))
+
+
+if __name__ == "__main__":
+    sys.exit(main(test))
