@@ -265,7 +265,7 @@ void DensityPanel::start_scoring() {
   r.inference = inference;
   r.test_data = data;
   r.second = second_;
-  r.second_name = second_ ? second_->name + " (" + second_spec_ + ")" : "";
+  r.second_name = second_ ? second_->name : "";
   r.options.kind = OodScoreKind::ComplexityCorrected;  // fills all parts: -ELBO, IS (k > 0), complexity
   r.options.iw_samples = inference->capabilities().importance_sampling ? iw_samples_ : 0;
   r.options.limit = kLimits[limit_index_];
@@ -381,8 +381,11 @@ void DensityPanel::draw_controls() {
 void DensityPanel::draw_metrics() {
   const Scored& r = *result_;
   const bool stale = r.model_serial != ctx_.explorer.model_serial();
-  ImGui::Text("%s: %zu images%s%s", r.sets[0].name.c_str(), r.sets[0].scores.neg_elbo.size(),
-              r.has_second ? "   vs   " : "", r.has_second ? r.sets[1].name.c_str() : "");
+  ImGui::Text("%s: %zu images", r.sets[0].name.c_str(), r.sets[0].scores.neg_elbo.size());
+  if (r.has_second) {
+    ImGui::Text("vs %s: %zu images", r.sets[1].name.c_str(), r.sets[1].scores.neg_elbo.size());
+    tip(("The second data set, " + second_spec_ + ": every image it holds (held-out ones first).").c_str());
+  }
   if (stale) {
     ImGui::SameLine();
     ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1), "(scored at epoch %d; the model has changed: Score again)", r.epoch);
@@ -391,13 +394,13 @@ void DensityPanel::draw_metrics() {
     ImGui::TextDisabled("Open a second data set to compare (AUROC, AUPR, FPR95).");
     return;
   }
-  if (!ImGui::BeginTable("metrics", 5, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) return;
+  if (!ImGui::BeginTable("metrics", 4, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) return;
   ImGui::TableSetupColumn("score");
   ImGui::TableSetupColumn("AUROC");
   ImGui::TableSetupColumn("AUPR");
   ImGui::TableSetupColumn("FPR95");
-  ImGui::TableSetupColumn("mean: test / second");
   ImGui::TableHeadersRow();
+  std::string means;  // of the chosen score, shown under the table
   static const char* const kMetricKeys[] = {"elbo", "iw", "complexity"};
   for (int k = 0; k < 3; ++k) {
     ImGui::TableNextRow();
@@ -407,7 +410,8 @@ void DensityPanel::draw_metrics() {
     tip(describe(kKinds[k]).c_str());
     if (!metrics_valid_[k]) {
       ImGui::TableNextColumn();
-      ImGui::TextDisabled(k == 1 ? "set IS k > 0, Score" : "n/a");
+      ImGui::TextDisabled(k == 1 ? "k = 0" : "n/a");
+      if (k == 1) tip("Importance-sampled scores need k > 0: set IS k above and press Score.");
       continue;
     }
     const DetectionMetrics& m = metrics_[k];
@@ -424,15 +428,18 @@ void DensityPanel::draw_metrics() {
     ImGui::Text("%.3f", m.fpr95);
     tip("False-positive rate at 95% true-positive rate: the share of test images flagged when the threshold "
         "catches 95% of the second set. Lower is better.");
-    ImGui::TableNextColumn();
-    const auto in = score_of_kind(r.sets[0].scores, kKinds[k], r.dims);
-    const auto out = score_of_kind(r.sets[1].scores, kKinds[k], r.dims);
-    auto mean = [](const std::vector<double>& v) {
-      double s = 0;
-      for (double x : v) s += x;
-      return v.empty() ? 0.0 : s / double(v.size());
-    };
-    ImGui::Text("%.3f / %.3f%s", mean(in), mean(out), k == 2 ? " bits/dim" : " nats");
+    if (chosen) {
+      auto mean = [](const std::vector<double>& v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return v.empty() ? 0.0 : s / double(v.size());
+      };
+      char text[160];
+      std::snprintf(text, sizeof text, "mean %s: test %.4g, second set %.4g %s", kKindLabels[k],
+                    mean(score_of_kind(r.sets[0].scores, kKinds[k], r.dims)),
+                    mean(score_of_kind(r.sets[1].scores, kKinds[k], r.dims)), k == 2 ? "bits/dim" : "nats");
+      means = text;
+    }
     if (ctx_.diagnostics) {
       ctx_.diagnostics->record_value(std::string("Density.auroc.") + kMetricKeys[k], m.auroc);
       ctx_.diagnostics->record_value(std::string("Density.aupr.") + kMetricKeys[k], m.aupr);
@@ -440,6 +447,7 @@ void DensityPanel::draw_metrics() {
     }
   }
   ImGui::EndTable();
+  if (!means.empty()) ImGui::TextUnformatted(means.c_str());
 }
 
 void DensityPanel::draw_histogram(float height) {
@@ -625,6 +633,6 @@ void DensityPanel::draw() {
 
 VAE_REGISTER_PANEL(
     DensityPanel,
-    {"Density", "Density and outliers", "Ctrl+Shift+D", {1, 2, 0.37f, 0.3f, 1.f, 260.f, 160.f}, 92, false});
+    {"Density", "Density and outliers", "Ctrl+Shift+D", {3, 0, 0.45f, 1.f, 1.f, 260.f, 200.f}, 92, false});
 
 }  // namespace vae::gui

@@ -151,8 +151,9 @@ void HealthPanel::draw() {
     return;
   }
   const int latest = map_.active_units.back();
-  ImGui::Text("%d epochs, %d dimensions; %s active units after epoch %d", int(map_.epochs.size()), map_.dims,
-              latest >= 0 ? std::to_string(latest).c_str() : "?", map_.epochs.back());
+  ImGui::Text("%d epochs, %d dimensions; %s active units after epoch %d; colour: KL 0 .. %.2f nats (sqrt)",
+              int(map_.epochs.size()), map_.dims, latest >= 0 ? std::to_string(latest).c_str() : "?",
+              map_.epochs.back(), double(map_.max_kl));
   tip("KL(q(z_d|x) || N(0, 1)) of each latent dimension over the test set after every epoch. A row that fades to "
       "black is a dimension collapsing onto the prior (posterior collapse): the decoder ignores it.");
   if (ctx_.diagnostics) {
@@ -169,7 +170,7 @@ void HealthPanel::draw() {
 VAE_REGISTER_PANEL(HealthPanel, {"Posterior health",
                                  "Posterior health over time",
                                  "Ctrl+Shift+H",
-                                 {1, 2, 0.37f, 0.3f, 1.f, 200.f, 150.f},
+                                 {3, 2, 0.45f, 0.8f, 1.f, 200.f, 150.f},
                                  94,
                                  false});
 

@@ -254,6 +254,6 @@ void TraversalsPanel::draw() {
 
 VAE_REGISTER_PANEL(
     TraversalsPanel,
-    {"Traversals", "Latent traversals", "Ctrl+Shift+T", {2, 1, 0.39f, 0.3f, 1.f, 220.f, 160.f}, 65, false});
+    {"Traversals", "Latent traversals", "Ctrl+Shift+T", {3, 1, 0.45f, 1.f, 1.f, 220.f, 160.f}, 93, false});
 
 }  // namespace vae::gui
