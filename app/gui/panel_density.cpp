@@ -447,7 +447,7 @@ void DensityPanel::draw_metrics() {
     }
   }
   ImGui::EndTable();
-  if (!means.empty()) ImGui::TextUnformatted(means.c_str());
+  if (!means.empty()) ImGui::TextWrapped("%s", means.c_str());
 }
 
 void DensityPanel::draw_histogram(float height) {

@@ -139,7 +139,10 @@ void TraversalsPanel::draw_grid() {
   ImDrawList* list = ImGui::GetWindowDrawList();
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float grid_x = origin.x + label_w, grid_y = origin.y + header_h;
+  // Offsets above the columns: all of them when they fit, else the two ends and the middle.
+  const bool all_offsets = ImGui::CalcTextSize("+0.0 ").x <= pitch_x;
   for (int s = 0; s < t->steps; ++s) {
+    if (!all_offsets && s != 0 && s != t->steps - 1 && s != t->steps / 2) continue;
     char text[16];
     std::snprintf(text, sizeof text, "%+.1f", t->offsets[std::size_t(s)]);
     const float x = grid_x + float(kPadding) * scale + float(s) * pitch_x +
