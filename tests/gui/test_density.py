@@ -7,29 +7,16 @@ FPR95 for each score; the complexity-corrected score must separate the sets far 
 window size.
 
 VAE_GUI_SCREENSHOTS=DIR keeps screenshots there (to look at)."""
-import math
 import os
-import random
-import struct
+import shutil
 import subprocess
 import sys
 import tempfile
 
 from harness import Session, check, main
 
-
-def write_dots(folder, n=300, side=28):
-    os.makedirs(folder, exist_ok=True)
-    random.seed(5)
-    out = bytearray(struct.pack(">IIII", 0x803, n, side, side))
-    for _ in range(n):
-        cx, cy, r = 5 + 18 * random.random(), 5 + 18 * random.random(), 1.5 + 1.5 * random.random()
-        for y in range(side):
-            for x in range(side):
-                d = math.hypot(x + 0.5 - cx, y + 0.5 - cy)
-                out.append(int(round(255 * min(1.0, max(0.0, r + 0.5 - d)))))
-    with open(os.path.join(folder, "t10k-images-idx3-ubyte"), "wb") as f:
-        f.write(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from make_dots_idx import write_dots  # noqa: E402
 
 
 def values(s):
@@ -43,6 +30,13 @@ def test(binary):
                     "--out", model], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     dots = os.path.join(work, "dots")
     write_dots(dots)
+    try:
+        check_panel(binary, model, dots)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def check_panel(binary, model, dots):
     keep = os.environ.get("VAE_GUI_SCREENSHOTS")
     with Session(binary, ["--load", model, "--score-data", dots]) as s:
         s.wait_for(lambda: "Density.auroc.complexity" in values(s), 120, "the Density panel's AUROC")
