@@ -222,18 +222,16 @@ class DensityPanel : public Panel {
 
 void DensityPanel::follow_requests() {
   Session& session = ctx_.session;
-  if (session.scoring_serial() != seen_request_) {
+  // A request waits for the model's data set: an image folder is read at its size and colour.
+  if (session.scoring_serial() != seen_request_ && session.data() && !session.loading_data()) {
     seen_request_ = session.scoring_serial();
     const std::string spec_text = scoring_spec_for_path(session.scoring_request());
     std::snprintf(spec_field_, sizeof spec_field_, "%s", session.scoring_request().c_str());
     error_.clear();
     try {
       DataSpec spec = DataSpec::parse(spec_text);
-      // An image folder is read at the model's size and colour, and every image is scored.
-      if (const auto& data = session.data()) {
-        spec.image_size = data->height;
-        spec.rgb = data->channels == 3;
-      }
+      spec.image_size = session.data()->height;
+      spec.rgb = session.data()->channels == 3;
       second_spec_ = spec_text;
       if (loading_.valid()) loading_.wait();  // a superseded load: let it finish, drop it
       loading_ = std::async(std::launch::async, [spec] { return all_images(load_dataset(spec)); });
@@ -336,6 +334,7 @@ void DensityPanel::draw_controls() {
   ImGui::SetNextItemWidth(5 * unit);
   if (ImGui::InputInt("IS k", &iw_samples_, 0)) iw_samples_ = std::clamp(iw_samples_, 0, kMaxIwSamples);
   ImGui::EndDisabled();
+  hot_spot(ctx_.diagnostics, "Density.IsK");
   tip(can_is ? "Importance samples k for -log p(x) (Burda et al. 2016); 0 skips it. Costs k decodes per image; the "
                "complexity-corrected score then uses it instead of -ELBO. Takes effect at the next Score."
              : "This model has no importance-sampled likelihood (no density for its posterior).");
@@ -373,6 +372,7 @@ void DensityPanel::draw_controls() {
     ImGui::BeginDisabled(job_->cancelling());
     if (ImGui::Button("Cancel##scoring")) job_->cancel();
     ImGui::EndDisabled();
+    hot_spot(ctx_.diagnostics, "Density.Cancel");
   } else if (loading_.valid()) {
     ImGui::TextDisabled("loading %s ...", second_spec_.c_str());
   }
@@ -597,13 +597,18 @@ void DensityPanel::draw() {
   collect();
   if (ctx_.diagnostics && clicked_ >= 0) ctx_.diagnostics->record_value("Density.cursor_from", clicked_);
   draw_controls();
-  if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
+  if (!error_.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.4f, 0.4f, 1));
+    ImGui::TextWrapped("%s", error_.c_str());
+    ImGui::PopStyleColor();
+    hot_spot(ctx_.diagnostics, "Density.Error");
+  }
   if (!result_) {
     const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
     centred_note(ImGui::GetWindowDrawList(), p0, ImVec2(p0.x + avail.x, p0.y + avail.y),
                  !ctx_.explorer.inference() ? "no model yet"
                  : job_                     ? "scoring..."
-                                            : "press Score, or open a second data set to compare with the test set");
+                                            : "press Score, or open a second data set");
     return;
   }
   rebuild_views();

@@ -66,6 +66,18 @@ def check_panel(binary, model, dots):
         s.wait_for(lambda: values(s).get("Density.cursor_from", -1) >= 1000000, 20, "a gallery click moving the cursor")
         if keep:
             s.screenshot(os.path.join(keep, "density_gallery.png"))
+        # Importance sampling with a large k takes a while: it shows progress and can be cancelled.
+        s.click_rect(s.rect("Density.IsK"))
+        s.xdotool("key", "ctrl+a")
+        s.xdotool("type", "3000")
+        s.xdotool("key", "Return")
+        s.click_rect(s.rect("Density.Score"))
+        cancel = s.rect("Density.Cancel", timeout=30)
+        check("Density.Progress" in s.layout(), "no progress bar while scoring")
+        s.click_rect(cancel)
+        s.wait_for(lambda: "Density.Error" in s.layout() and "Density.Cancel" not in s.layout(), 30,
+                   "the cancelled scoring to stop and say so")
+        check("Density.auroc.complexity" in values(s), "cancelling lost the earlier result")
         s.resize_window(1024, 640)
         s.wait_for(lambda: "Density.GalleryTab" in s.layout(), 20, "the Density panel at 1024x640")
         if keep:
