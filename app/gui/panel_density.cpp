@@ -341,6 +341,7 @@ void DensityPanel::draw_controls() {
   bar.next(Toolbar::labelled(5 * unit, "images"));
   ImGui::SetNextItemWidth(5 * unit);
   ImGui::Combo("images", &limit_index_, kLimitLabels);
+  hot_spot(ctx_.diagnostics, "Density.Images");
   tip("How many images of each set to score (the first ones).");
   const bool running = bool(job_);
   bar.next(Toolbar::button("Score"));
@@ -626,7 +627,9 @@ void DensityPanel::draw() {
       ImGui::EndChild();
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem("Per class")) {
+    const bool classes = ImGui::BeginTabItem("Per class");
+    hot_spot(ctx_.diagnostics, "Density.ClassTab");
+    if (classes) {
       ImGui::BeginChild("classes");
       draw_class_means();
       ImGui::EndChild();
