@@ -27,6 +27,7 @@
 #include "core/errors.h"
 #include "core/eval/ood.h"
 #include "core/io/export.h"
+#include "core/runtime/thread_priority.h"
 #include "imgui.h"
 
 namespace vae::gui {
@@ -93,7 +94,10 @@ class ScoringJob {
   };
 
   explicit ScoringJob(Request request) : start_(std::chrono::steady_clock::now()) {
-    result_ = std::async(std::launch::async, [this, r = std::move(request)] { return run(r); });
+    result_ = std::async(std::launch::async, [this, r = std::move(request)] {
+      enter_background_priority();  // the window's frames come first
+      return run(r);
+    });
   }
   ~ScoringJob() {
     cancel_ = true;
@@ -234,7 +238,10 @@ void DensityPanel::follow_requests() {
       spec.rgb = session.data()->channels == 3;
       second_spec_ = spec_text;
       if (loading_.valid()) loading_.wait();  // a superseded load: let it finish, drop it
-      loading_ = std::async(std::launch::async, [spec] { return all_images(load_dataset(spec)); });
+      loading_ = std::async(std::launch::async, [spec] {
+        enter_background_priority();
+        return all_images(load_dataset(spec));
+      });
       score_when_ready_ = true;
     } catch (const std::exception& e) {
       error_ = e.what();
