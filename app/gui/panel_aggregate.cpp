@@ -201,6 +201,13 @@ void AggregatePanel::draw_histograms(const Analysis& a, float width) {
 }
 
 void AggregatePanel::draw() {
+  if (const auto& inference = explorer_.inference(); inference && !inference->capabilities().posterior_variance) {
+    ImGui::TextWrapped(
+        "The aggregate posterior against N(0, I) does not apply to this %s: its posterior q(z|x) is a "
+        "point (a code vector), not a Gaussian, and its prior is %s.",
+        inference->capabilities().family.c_str(), inference->capabilities().prior.c_str());
+    return;
+  }
   refresh();
   if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
   if (!analysis_) {
