@@ -19,10 +19,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from make_dots_idx import write_dots  # noqa: E402
 
 
-def values(s):
-    return s.layout().get("values", {})
-
-
 def test(binary):
     work = tempfile.mkdtemp(prefix="vae-density-")
     model = os.path.join(work, "m.ckpt")
@@ -39,8 +35,8 @@ def test(binary):
 def check_panel(binary, model, dots):
     keep = os.environ.get("VAE_GUI_SCREENSHOTS")
     with Session(binary, ["--load", model, "--score-data", dots]) as s:
-        s.wait_for(lambda: "Density.auroc.complexity" in values(s), 120, "the Density panel's AUROC")
-        v = values(s)
+        s.wait_for(lambda: "Density.auroc.complexity" in s.values(), 120, "the Density panel's AUROC")
+        v = s.values()
         raw, corrected = v["Density.auroc.elbo"], v["Density.auroc.complexity"]
         print(f"AUROC -ELBO {raw:.3f}, complexity-corrected {corrected:.3f}; "
               f"AUPR {v['Density.aupr.complexity']:.3f}, FPR95 {v['Density.fpr95.complexity']:.3f}")
@@ -63,7 +59,7 @@ def check_panel(binary, model, dots):
         s.click_rect(s.rect("Density.GalleryTab"))
         least = s.rect("Density.Gallery.1.least", timeout=20)
         s.click(least[0] + least[2] / 2, least[1] + least[3] / 2)
-        s.wait_for(lambda: values(s).get("Density.cursor_from", -1) >= 1000000, 20, "a gallery click moving the cursor")
+        s.wait_for(lambda: s.values().get("Density.cursor_from", -1) >= 1000000, 20, "a gallery click moving the cursor")
         if keep:
             s.screenshot(os.path.join(keep, "density_gallery.png"))
         # Importance sampling with a large k takes a while: it shows progress and can be cancelled.
@@ -77,7 +73,7 @@ def check_panel(binary, model, dots):
         s.click_rect(cancel)
         s.wait_for(lambda: "Density.Error" in s.layout() and "Density.Cancel" not in s.layout(), 30,
                    "the cancelled scoring to stop and say so")
-        check("Density.auroc.complexity" in values(s), "cancelling lost the earlier result")
+        check("Density.auroc.complexity" in s.values(), "cancelling lost the earlier result")
         s.resize_window(1024, 640)
         s.wait_for(lambda: "Density.GalleryTab" in s.layout(), 20, "the Density panel at 1024x640")
         if keep:

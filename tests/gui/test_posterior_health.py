@@ -10,18 +10,14 @@ import sys
 from harness import Session, check, main
 
 
-def values(s):
-    return s.layout().get("values", {})
-
-
 def test(binary):
     args = ["--data", "synthetic", "--epochs", "2", "--latent", "6", "--hidden", "64", "--iw-samples", "5",
             "--iw-limit", "200"]
     with Session(binary, args) as s:
         check("Posterior health" in s.layout().get("hidden", []), "the panel should start closed")
         s.xdotool("key", "ctrl+shift+h")
-        s.wait_for(lambda: values(s).get("Health.epochs", 0) >= 2, 150, "two epochs in the heat map")
-        v = values(s)
+        s.wait_for(lambda: s.values().get("Health.epochs", 0) >= 2, 150, "two epochs in the heat map")
+        v = s.values()
         check(0 <= v["Health.active_units"] <= 6, f"active units out of range: {v}")
         box = s.stable_rect("Health.HeatMap", timeout=20)
         check(box[2] > 60 and box[3] > 40, f"heat map too small: {box}")
@@ -29,7 +25,7 @@ def test(binary):
         colours = {tuple(p) for p in pixels.reshape(-1, pixels.shape[-1])[::5]}
         check(len(colours) > 4, f"the heat map looks flat ({len(colours)} colours)")
         check("Health.ActiveUnits" in s.layout(), "no active-units chart")
-        s.wait_for(lambda: values(s).get("Loss.nll_points", 0) >= 2, 30, "IS NLL points in the Loss panel")
+        s.wait_for(lambda: s.values().get("Loss.nll_points", 0) >= 2, 30, "IS NLL points in the Loss panel")
         keep = os.environ.get("VAE_GUI_SCREENSHOTS")
         if keep:
             os.makedirs(keep, exist_ok=True)

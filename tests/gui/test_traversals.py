@@ -40,10 +40,6 @@ def gif_frames(path):
     return width, height, frames
 
 
-def values(s):
-    return s.layout().get("values", {})
-
-
 def test(binary):
     keep = os.environ.get("VAE_GUI_SCREENSHOTS")
     with Session(binary, ["--data", "synthetic", "--epochs", "2", "--latent", "4", "--hidden", "64"]) as s:
@@ -59,8 +55,8 @@ def test(binary):
         grid = s.rect("Traversals.Grid")
         cell_w = grid[2] / STEPS
         s.click(grid[0] + cell_w * 0.5, grid[1] + min(cell_w, grid[3]) * 0.5)
-        s.wait_for(lambda: "Traversals.clicked_dim" in values(s), 20, "a traversal click")
-        v = values(s)
+        s.wait_for(lambda: "Traversals.clicked_dim" in s.values(), 20, "a traversal click")
+        v = s.values()
         check(abs(v["Traversals.cursor_value"] - v["Traversals.clicked_value"]) < 1e-3,
               f"the cursor did not move to the clicked cell: {v}")
         s.click_rect(s.rect("Traversals.ExportGif"))
