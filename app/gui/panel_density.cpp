@@ -392,6 +392,7 @@ void DensityPanel::draw_metrics() {
   ImGui::Text("%s: %zu images", r.sets[0].name.c_str(), r.sets[0].scores.neg_elbo.size());
   if (r.has_second) {
     ImGui::Text("vs %s: %zu images", r.sets[1].name.c_str(), r.sets[1].scores.neg_elbo.size());
+    if (ctx_.diagnostics) ctx_.diagnostics->record_value("Density.n_second", double(r.sets[1].scores.neg_elbo.size()));
     tip(("The second data set, " + second_spec_ + ": every image it holds (held-out ones first).").c_str());
   }
   if (stale) {
