@@ -205,6 +205,7 @@ class DensityPanel : public Panel {
   std::uint64_t seen_request_ = 0;
   std::string second_spec_;
   std::future<std::shared_ptr<const Dataset>> loading_;
+  std::vector<std::future<std::shared_ptr<const Dataset>>> abandoned_;
   std::shared_ptr<const Dataset> second_;
   bool score_when_ready_ = false;
   // The work and its result.
@@ -237,7 +238,8 @@ void DensityPanel::follow_requests() {
       spec.image_size = session.data()->height;
       spec.rgb = session.data()->channels == 3;
       second_spec_ = spec_text;
-      if (loading_.valid()) loading_.wait();  // a superseded load: let it finish, drop it
+      // A superseded load finishes on its own thread and is dropped (never waited for in a frame).
+      if (loading_.valid()) abandoned_.push_back(std::move(loading_));
       loading_ = std::async(std::launch::async, [spec] {
         enter_background_priority();
         return all_images(load_dataset(spec));
@@ -247,6 +249,10 @@ void DensityPanel::follow_requests() {
       error_ = e.what();
     }
   }
+  abandoned_.erase(
+      std::remove_if(abandoned_.begin(), abandoned_.end(),
+                     [](const auto& f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }),
+      abandoned_.end());
   if (loading_.valid() && loading_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     try {
       second_ = loading_.get();
@@ -383,6 +389,9 @@ void DensityPanel::draw_controls() {
     hot_spot(ctx_.diagnostics, "Density.Cancel");
   } else if (loading_.valid()) {
     ImGui::TextDisabled("loading %s ...", second_spec_.c_str());
+  } else if (ctx_.session.scoring_serial() != seen_request_) {
+    ImGui::TextDisabled("waiting for the model's data set before reading %s", ctx_.session.scoring_request().c_str());
+    tip("A second set is read at the model's image size and colour, known once the model's own data is loaded.");
   }
 }
 
