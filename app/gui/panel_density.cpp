@@ -63,23 +63,6 @@ struct Scored {
   double seconds = 0;
 };
 
-// The data a second set is scored as: every image it has, the held-out ones first (an image
-// folder holds some of each class back; a test-only IDX folder has no training split).
-std::shared_ptr<const Dataset> all_images(std::shared_ptr<const Dataset> loaded) {
-  if (loaded->train.count == 0) return loaded;
-  auto all = std::make_shared<Dataset>(*loaded);
-  Split& test = all->test;
-  const bool labels = test.has_labels() == loaded->train.has_labels() && (test.count == 0 || test.has_labels());
-  test.pixels.insert(test.pixels.end(), loaded->train.pixels.begin(), loaded->train.pixels.end());
-  if (labels && loaded->train.has_labels())
-    test.labels.insert(test.labels.end(), loaded->train.labels.begin(), loaded->train.labels.end());
-  else
-    test.labels.clear();
-  test.count += loaded->train.count;
-  all->train = Split();
-  return all;
-}
-
 // The background work: load (when asked), score each set, encode each set's images.
 class ScoringJob {
  public:
@@ -242,7 +225,7 @@ void DensityPanel::follow_requests() {
       if (loading_.valid()) abandoned_.push_back(std::move(loading_));
       loading_ = std::async(std::launch::async, [spec] {
         enter_background_priority();
-        return all_images(load_dataset(spec));
+        return every_image_as_test(load_dataset(spec));
       });
       score_when_ready_ = true;
     } catch (const std::exception& e) {

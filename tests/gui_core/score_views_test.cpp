@@ -84,6 +84,25 @@ TEST(ScoreViews, PerClassMeans) {
   EXPECT_TRUE(per_class_means({1, 2}, {0}).empty());
 }
 
+TEST(ScoreViews, EveryImageOfASecondSetIsScored) {
+  auto data = std::make_shared<Dataset>();
+  data->channels = 1;
+  data->height = data->width = 1;
+  data->test = Split{2, {0.1f, 0.2f}, {4, 5}};
+  data->train = Split{3, {0.3f, 0.4f, 0.5f}, {1, 2, 3}};
+  auto all = every_image_as_test(data);
+  EXPECT_EQ(all->test.count, 5u);
+  EXPECT_EQ(all->test.pixels, (std::vector<float>{0.1f, 0.2f, 0.3f, 0.4f, 0.5f}));  // held-out ones first
+  EXPECT_EQ(all->test.labels, (std::vector<int>{4, 5, 1, 2, 3}));
+  EXPECT_EQ(all->train.count, 0u);
+  EXPECT_EQ(data->train.count, 3u);  // the loaded set is left as it was
+  data->test.labels.clear();         // labels on one split only: none
+  EXPECT_TRUE(every_image_as_test(data)->test.labels.empty());
+  auto test_only = std::make_shared<Dataset>();
+  test_only->test = Split{1, {0.f}, {}};
+  EXPECT_EQ(every_image_as_test(test_only), test_only);
+}
+
 TEST(ScoreViews, EtaText) {
   EXPECT_EQ(eta_text(10, 0.5), "10 s");
   EXPECT_EQ(eta_text(100, 0.25), "5 min 00 s");

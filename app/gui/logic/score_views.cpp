@@ -111,6 +111,21 @@ std::vector<ClassMean> per_class_means(const std::vector<double>& scores, const 
   return out;
 }
 
+std::shared_ptr<const Dataset> every_image_as_test(std::shared_ptr<const Dataset> data) {
+  if (!data || data->train.count == 0) return data;
+  auto all = std::make_shared<Dataset>(*data);
+  Split& test = all->test;
+  const bool labels = data->train.has_labels() && (test.count == 0 || test.has_labels());
+  test.pixels.insert(test.pixels.end(), data->train.pixels.begin(), data->train.pixels.end());
+  if (labels)
+    test.labels.insert(test.labels.end(), data->train.labels.begin(), data->train.labels.end());
+  else
+    test.labels.clear();
+  test.count += data->train.count;
+  all->train = Split();
+  return all;
+}
+
 std::string eta_text(double elapsed_seconds, double fraction) {
   if (!(fraction > 0.02) || !(elapsed_seconds > 0.5) || fraction >= 1) return {};
   const double left = elapsed_seconds * (1 - fraction) / fraction;

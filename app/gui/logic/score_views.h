@@ -4,9 +4,11 @@
 // histograms on shared bins, the most and least likely examples, and mean scores per class.
 // No ImGui, no LibTorch: unit tested in tests/gui_core.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/eval/ood.h"
 
 namespace vae::gui {
@@ -41,6 +43,12 @@ struct ClassMean {
 };
 // Mean score per label, ordered by label; empty when `labels` does not match `scores` in size.
 std::vector<ClassMean> per_class_means(const std::vector<double>& scores, const std::vector<int>& labels);
+
+// A second data set as it is scored: every image it holds in its test split, the held-out ones
+// first (an image folder holds some of each class back; a test-only IDX folder has no training
+// split). Labels are kept when both splits have them. Returns `data` itself when it has no
+// training images.
+std::shared_ptr<const Dataset> every_image_as_test(std::shared_ptr<const Dataset> data);
 
 // "12 s", "3 min 05 s": the remaining time of a job from its elapsed time and done fraction;
 // empty while the fraction is too small to tell.
