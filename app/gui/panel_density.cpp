@@ -63,7 +63,7 @@ struct Scored {
   double seconds = 0;
 };
 
-// The background work: load (when asked), score each set, encode each set's images.
+// The background work: score each set, then encode its images (for the gallery's clicks).
 class ScoringJob {
  public:
   struct Request {
