@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--width", gui.width, "window width")->capture_default_str();
   app.add_option("--height", gui.height, "window height")->capture_default_str();
   app.add_flag("!--no-train", gui.autostart, "window: do not start training at launch");
+  app.add_option("--score-data", gui.score_data,
+                 "window: a second data set (idx:DIR | idx:FILE | images:DIR | synthetic, or a path) to score "
+                 "against the model in the Density panel");
   auto* hooks = app.add_option_group("Window: test and measurement hooks");
   hooks->add_option("--screenshot", gui.screenshot_path, "render --frames frames, save a PNG, exit");
   hooks->add_option("--frames", gui.frames, "frames to render before --screenshot");

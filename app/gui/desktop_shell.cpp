@@ -188,6 +188,9 @@ void DesktopShell::handle_dialog_result(const FileDialogResult& result) {
     case kOpenData:
       port_.open_data(result.path);
       break;
+    case kScoreData:
+      port_.score_data(result.path);
+      break;
     case kSaveAs: {
       std::string path = result.path;
       if (fs::path(path).extension().empty()) path += ".ckpt";
@@ -301,6 +304,14 @@ void DesktopShell::draw_file_menu() {
   port_.mark("Menu.File.OpenCheckpoint");
   if (ImGui::MenuItem("Open data set...", nullptr, false, can_open)) run(Command::OpenDataSet);
   port_.mark("Menu.File.OpenDataSet");
+  if (ImGui::MenuItem("Score another data set...", nullptr, false, can_open)) {
+    FileDialogRequest request;
+    request.mode = FileDialogMode::ChooseFolder;
+    request.title = "Score another data set against the model (an IDX folder, t10k-* files are enough, or images)";
+    request.purpose = kScoreData;
+    dialog_.open(request);
+  }
+  port_.mark("Menu.File.ScoreData");
   ImGui::Separator();
   const bool can_save = port_.can_save();
   if (ImGui::MenuItem("Save", shortcut_label(Command::Save).c_str(), false, can_save)) run(Command::Save);
@@ -429,6 +440,7 @@ void DesktopShell::draw_help_windows() {
         row("Ctrl+Tab", "Switch between panels");
         row("Esc", "Leave a text field, close a menu or dialog");
         row("Drag and drop", "Checkpoints, IDX folders, image folders onto the window");
+        row("Drop on Density", "A data set dropped on the Density panel is scored, not trained on");
         ImGui::EndTable();
       }
       port_.mark("Help.Shortcuts");

@@ -45,6 +45,8 @@ class ShellPort {
   virtual void open_checkpoint(const std::string& path) = 0;
   // A folder or file as if dropped on the window (IDX folder, image folder), or a data spec.
   virtual void open_data(const std::string& path_or_spec) = 0;
+  // A second data set to score against the model in the Density panel (a folder or a spec).
+  virtual void score_data(const std::string& path_or_spec) = 0;
   virtual bool can_save() const = 0;
   virtual void save_checkpoint(const std::string& path) = 0;
   virtual std::string checkpoint_path() const = 0;  // last saved or loaded
@@ -106,7 +108,7 @@ class DesktopShell {
   FileDialog& file_dialog() { return dialog_; }
 
  private:
-  enum Purpose { kOpenCheckpoint = 1, kOpenData, kSaveAs };
+  enum Purpose { kOpenCheckpoint = 1, kOpenData, kSaveAs, kScoreData };
   void handle_keys();
   void draw_menu_bar();
   void draw_file_menu();

@@ -56,7 +56,15 @@ void Diagnostics::write_layout(float width, float height) {
   for (std::size_t i = 0; i < registered_.size(); ++i) out += (i ? ", \"" : "\"") + json_escape(registered_[i]) + "\"";
   out += "],\n  \"hidden\": [";
   for (std::size_t i = 0; i < hidden_.size(); ++i) out += (i ? ", \"" : "\"") + json_escape(hidden_[i]) + "\"";
-  out += "]";
+  out += "],\n  \"values\": {";
+  bool first = true;
+  for (const auto& [name, value] : values_) {
+    char number[48];
+    std::snprintf(number, sizeof number, "%.6g", std::isfinite(value) ? value : 0.0);
+    out += (first ? "\"" : ", \"") + json_escape(name) + "\": " + number;
+    first = false;
+  }
+  out += "}";
   for (const auto& [name, r] : spots_) {
     char rect[96];
     std::snprintf(rect, sizeof rect, "[%d, %d, %d, %d]", int(std::lround(r.x)), int(std::lround(r.y)),

@@ -25,10 +25,15 @@ class Diagnostics {
   static std::unique_ptr<Diagnostics> create(const GuiOptions& options);
 
   // --- --layout-json ---
-  void begin_frame() { spots_.clear(); }
+  void begin_frame() {
+    spots_.clear();
+    values_.clear();
+  }
   // Records the last ImGui item's rectangle under `name`.
   void record_item(const std::string& name);
   void record(const std::string& name, const Box& box) { spots_[name] = box; }
+  // A number a panel shows (e.g. an AUROC), listed under "values" so a test can read it.
+  void record_value(const std::string& name, double value) { values_[name] = value; }
   // The registered panels' titles, listed in the JSON under "panels" so a test can check that
   // each of them was laid out.
   void set_registered(std::vector<std::string> titles) { registered_ = std::move(titles); }
@@ -59,6 +64,7 @@ class Diagnostics {
   std::string layout_path_, last_layout_;
   bool layout_error_reported_ = false;
   std::map<std::string, Box> spots_;
+  std::map<std::string, double> values_;
   std::vector<std::string> registered_;
   std::vector<std::string> hidden_;
   std::string screenshot_path_;

@@ -133,18 +133,33 @@ int run_frame_loop(FrameLoopParts parts) {
   auto last_render = Clock::now();
   std::uint64_t frame = 0;
   int exit_code = 0;
+  std::uint64_t scoring_seen = 0;
 
   while (!glfwWindowShouldClose(parts.window)) {
     const auto frame_start = Clock::now();
     glfwPollEvents();
     if (*parts.quit) glfwSetWindowShouldClose(parts.window, GLFW_TRUE);
-    for (const auto& path : parts.dropped) parts.session.handle_drop(path);
+    // Where the pointer is decides what a dropped data set is for (the Density panel scores it);
+    // GLFW follows the pointer during a drag-and-drop.
+    auto drop_at_pointer = [&](const std::string& path) {
+      double x = 0, y = 0;
+      glfwGetCursorPos(parts.window, &x, &y);
+      parts.session.handle_drop_at(path, float(x), float(y));
+    };
+    for (const auto& path : parts.dropped) drop_at_pointer(path);
     parts.dropped.clear();
     // Test drops arrive once the window is up and the start-up load is done, as a person's would:
     // messages then come in a fixed order (the error area's state follows the newest one).
     if (diag && !parts.session.loading_data() && !parts.session.opening_checkpoint())
-      for (const auto& path : diag->take_drops(frame)) parts.session.handle_drop(path);
+      for (const auto& path : diag->take_drops(frame)) drop_at_pointer(path);
     parts.session.update(std::chrono::duration<double>(frame_start - run_started).count());
+    // A data set to score (menu, drop, --score-data) shows the Density panel, which does the work.
+    if (parts.session.scoring_serial() != scoring_seen) {
+      scoring_seen = parts.session.scoring_serial();
+      auto& panels = parts.host.panels();
+      for (std::size_t i = 0; i < panels.size(); ++i)
+        if (panels[i].info.title == "Density") parts.host.focus(i);
+    }
     parts.explorer.set_grid_busy_seconds(parts.grid_worker.busy_seconds());
     parts.explorer.update();
     const float wanted_scale =

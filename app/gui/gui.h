@@ -13,6 +13,7 @@ struct GuiOptions {
   std::string load_path;           // --load FILE: open a checkpoint, do not train
   std::string follow_path;         // --follow FILE: reload it whenever it is rewritten
   std::string load_data_override;  // --data as given together with --load (else the checkpoint's data)
+  std::string score_data;          // --score-data DATA: a second data set for the Density panel to score
   int width = 1280;
   int height = 800;
   bool autostart = true;  // start training at launch when nothing is loaded

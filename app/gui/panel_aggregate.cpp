@@ -203,9 +203,9 @@ void AggregatePanel::draw_histograms(const Analysis& a, float width) {
 void AggregatePanel::draw() {
   if (const auto& inference = explorer_.inference(); inference && !inference->capabilities().posterior_variance) {
     ImGui::TextWrapped(
-        "Not available for a %s: the aggregate posterior is compared with the N(0, I) prior, and "
-        "this model has no Gaussian posterior or prior (see the codebook usage in Codes).",
-        inference->capabilities().family.c_str());
+        "The aggregate posterior against N(0, I) does not apply to this %s: its posterior q(z|x) is a "
+        "point (a code vector), not a Gaussian, and its prior is %s. See the codebook usage in Codes.",
+        inference->capabilities().family.c_str(), inference->capabilities().prior.c_str());
     return;
   }
   refresh();

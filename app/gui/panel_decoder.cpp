@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <random>
 
 #include "app/gui/cursor_image.h"
@@ -38,6 +39,7 @@ class DecoderPanel : public Panel {
   Texture pick_texture_;
   int pick_texture_index_ = -1;
   std::mt19937_64 rng_{12345};
+  bool sort_by_kl_ = false;
   std::vector<float> test_kl_;  // per-dimension KL over the encoded test set
   std::uint64_t test_kl_serial_ = ~0ull;
   std::vector<double> activity_;  // Cov_x(E_q[z_d]) over the encoded test set, else the last epoch's
@@ -54,17 +56,8 @@ const std::vector<float>& DecoderPanel::kl_per_dim() {
   if (live || !encoded || encoded->codes.dims != int(explorer_.z().size()) || encoded->codes.logvar.empty())
     return snap.kl_per_dim;
   if (test_kl_serial_ != explorer_.encoded_serial()) {
-    const LatentCodes& c = encoded->codes;
-    test_kl_.assign(std::size_t(c.dims), 0.f);
-    for (std::size_t i = 0; i < c.count; ++i) {
-      for (int d = 0; d < c.dims; ++d) {
-        // KL(N(mu, sigma^2) || N(0, 1)) = (mu^2 + sigma^2 - 1 - log sigma^2) / 2
-        const float mu = c.mu[i * std::size_t(c.dims) + std::size_t(d)];
-        const float lv = c.logvar[i * std::size_t(c.dims) + std::size_t(d)];
-        test_kl_[std::size_t(d)] += 0.5f * (mu * mu + std::exp(lv) - 1.f - lv);
-      }
-    }
-    for (float& v : test_kl_) v /= float(std::max<std::size_t>(1, c.count));
+    const auto kl = posterior_kl_per_dim(encoded->codes);
+    test_kl_.assign(kl.begin(), kl.end());
     test_kl_serial_ = explorer_.encoded_serial();
   }
   return test_kl_;
@@ -76,20 +69,7 @@ const std::vector<double>& DecoderPanel::activity() {
   const auto& encoded = explorer_.encoded();
   if (encoded && encoded->codes.dims == int(explorer_.z().size()) && encoded->codes.count > 1) {
     if (activity_serial_ != explorer_.encoded_serial()) {
-      const LatentCodes& c = encoded->codes;
-      std::vector<double> sum(std::size_t(c.dims), 0.0), sum_sq(std::size_t(c.dims), 0.0);
-      for (std::size_t i = 0; i < c.count; ++i)
-        for (int d = 0; d < c.dims; ++d) {
-          const double mu = c.mu[i * std::size_t(c.dims) + std::size_t(d)];
-          sum[std::size_t(d)] += mu;
-          sum_sq[std::size_t(d)] += mu * mu;
-        }
-      activity_.assign(std::size_t(c.dims), 0.0);
-      const double n = double(c.count);
-      for (int d = 0; d < c.dims; ++d) {
-        const double mean = sum[std::size_t(d)] / n;
-        activity_[std::size_t(d)] = std::max(0.0, (sum_sq[std::size_t(d)] / n - mean * mean) * n / (n - 1));
-      }
+      activity_ = posterior_activity(encoded->codes);
       activity_serial_ = explorer_.encoded_serial();
     }
     return activity_;
@@ -242,10 +222,19 @@ void DecoderPanel::draw() {
   const auto& kl = kl_per_dim();
   const auto& active = activity();
   ImGui::BeginChild("sliders", ImVec2(0, 0), false);
+  if (!kl.empty()) {
+    ImGui::Checkbox("sort by KL", &sort_by_kl_);
+    hot_spot(ctx_.diagnostics, "Decoder.SortByKl");
+    tip("Show the dimensions that carry the most information (highest KL) first.");
+  }
+  std::vector<int> order(std::size_t(std::max(0, dims)));
+  std::iota(order.begin(), order.end(), 0);
+  if (sort_by_kl_ && kl.size() >= order.size())
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return kl[std::size_t(a)] > kl[std::size_t(b)]; });
   std::vector<float> z = explorer_.z();
   bool changed = false;
   const float label_width = ImGui::CalcTextSize("z00 KL 00.00").x + ImGui::GetStyle().ItemSpacing.x;
-  for (int d = 0; d < dims; ++d) {
+  for (const int d : order) {
     const bool known = std::size_t(d) < kl.size();
     const bool dead = std::size_t(d) < active.size() && !is_active_unit(active[std::size_t(d)]);
     char label[48];

@@ -11,6 +11,7 @@
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
 #include "app/gui/widgets.h"
+#include "core/eval/traversal.h"
 #include "core/io/export.h"
 #include "imgui.h"
 
@@ -23,6 +24,7 @@ class InterpolationPanel : public GridPanel {
 
  private:
   void refresh();
+  std::vector<Image> frames() const;
   void endpoint_controls(Toolbar& bar, int which);
 
   int source_[2] = {1, 0};  // 0: cursor, 1: test image
@@ -87,6 +89,24 @@ void InterpolationPanel::refresh() {
   });
 }
 
+// The row on screen cut back into its images (one row of make_grid's cells, 1 pixel apart),
+// enlarged for a GIF: no decoding again.
+std::vector<Image> InterpolationPanel::frames() const {
+  constexpr int kPad = 1, kZoom = 4;
+  const Image& row = grid_.image();
+  const int h = row.height - 2 * kPad, w = h;  // the decoded images are as wide as high
+  std::vector<Image> out;
+  if (h <= 0) return out;
+  for (int x0 = kPad; x0 + w <= row.width - kPad; x0 += w + kPad) {
+    Image cell(row.channels, h, w);
+    for (int c = 0; c < row.channels; ++c)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) cell.at(c, y, x) = row.at(c, y + kPad, x0 + x);
+    out.push_back(upscale(cell, kZoom));
+  }
+  return out;
+}
+
 void InterpolationPanel::endpoint_controls(Toolbar& bar, int which) {
   const auto& data = ctx_.session.data();
   const int count = data ? int(data->test.count) : 1;
@@ -138,6 +158,10 @@ void InterpolationPanel::draw() {
   if (ImGui::Button("Export PNG##interp")) export_picture();
   hot_spot(ctx_.diagnostics, "Interpolation.Export");
   tip("Write the row as interpolation.png in the export folder.");
+  bar.next(Toolbar::button("Export GIF"));
+  if (ImGui::Button("Export GIF##interp")) export_gif(ctx_.session, ctx_.messages, frames(), "interpolation.gif");
+  hot_spot(ctx_.diagnostics, "Interpolation.ExportGif");
+  tip("Write interpolation.gif in the export folder: the path as an animation, one frame per image.");
   refresh();
   grid_.draw();
   hot_spot(ctx_.diagnostics, "Interpolation.Row");

@@ -34,6 +34,7 @@ std::string series_name(const MetricHistory& history, int series) {
 std::string loss_label(const MetricHistory& history) { return history.loss_name == "neg_elbo" ? "-ELBO" : "loss"; }
 const ImU32 kTestColor = IM_COL32(240, 80, 80, 255);
 const ImU32 kNllColor = IM_COL32(200, 120, 255, 255);
+const ImU32 kGapColor = IM_COL32(200, 120, 255, 70);
 
 float series_value(const StepMetrics& m, int series) {
   return series == 0 ? m.loss : MetricHistory::value_of(m.terms, series - 1);
@@ -207,21 +208,35 @@ void LossPanel::draw() {
     for (int k = 0; k < series; ++k) draw_series(list, f, steps, &smooth_[k], k, first, last, series_color(k), 2.f);
   }
   std::vector<ImVec2> test_points, nll_points;
+  // The gap between test -ELBO and the importance-sampled NLL at the same epoch, as a band: it is
+  // KL(q(z|x) || p(z|x)), how far the encoder is from the true posterior (Burda et al. 2016).
+  std::vector<std::pair<ImVec2, ImVec2>> gap;  // (on -ELBO, on NLL) per epoch that has both
   for (const auto& e : epochs) {
     const double v = axis_value(e.test_loss, log_y_);
     if (std::isfinite(v)) test_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(v));
     const double n = axis_value(e.test_nll_is, log_y_);
     if (std::isfinite(n)) nll_points.emplace_back(f.to_px_x(e.epoch), f.to_px_y(n));
+    if (std::isfinite(v) && std::isfinite(n)) gap.emplace_back(test_points.back(), nll_points.back());
+  }
+  for (std::size_t i = 0; i < gap.size(); ++i) {
+    list->AddLine(gap[i].first, gap[i].second, kGapColor, 3.f);
+    if (i + 1 < gap.size()) {
+      const ImVec2 quad[4] = {gap[i].first, gap[i + 1].first, gap[i + 1].second, gap[i].second};
+      list->AddConvexPolyFilled(quad, 4, kGapColor);
+    }
   }
   if (test_points.size() >= 2) list->AddPolyline(test_points.data(), int(test_points.size()), kTestColor, 0, 1.5f);
   for (const auto& p : test_points) list->AddCircleFilled(p, 4.f, kTestColor);
+  if (nll_points.size() >= 2) list->AddPolyline(nll_points.data(), int(nll_points.size()), kNllColor, 0, 1.5f);
   for (const auto& p : nll_points) list->AddNgonFilled(p, 5.f, kNllColor, 4);
+  if (ctx_.diagnostics && !gap.empty()) ctx_.diagnostics->record_value("Loss.nll_points", double(nll_points.size()));
   list->PopClipRect();
 
   std::vector<LegendEntry> legend;
   for (int k = 0; k < series; ++k) legend.push_back({series_name(snap.history, k), series_color(k)});
   legend.push_back({"test " + loss, kTestColor, true});
   if (!nll_points.empty()) legend.push_back({"test NLL (IS)", kNllColor, true});
+  if (!gap.empty()) legend.push_back({"gap: KL(q || true posterior)", kGapColor | IM_COL32_A_MASK, true});
   draw_legend(list, f, legend);
 
   if (steps.empty()) {

@@ -42,6 +42,7 @@ void Session::start() {
   } else {
     request_data(options_.data, options_.autostart);
   }
+  if (!options_.score_data.empty()) request_scoring(options_.score_data);
 }
 
 Session::~Session() {
@@ -252,6 +253,22 @@ void Session::handle_drop(const std::string& path) {
       messages_.report("Dropped file " + path + " does not exist", true);
       break;
   }
+}
+
+void Session::handle_drop_at(const std::string& path, float x, float y) {
+  // Drops are handled before update(): now_ is still the time of the frame that drew the zone.
+  const bool on_zone = scoring_zone_time_ == now_ && x >= scoring_zone_.x && x < scoring_zone_.right() &&
+                       y >= scoring_zone_.y && y < scoring_zone_.bottom();
+  if (on_zone && classify_drop(path).kind == DropAction::Kind::Data) {
+    request_scoring(path);
+  } else {
+    handle_drop(path);
+  }
+}
+
+void Session::request_scoring(const std::string& path_or_spec) {
+  scoring_request_ = path_or_spec;
+  scoring_serial_++;
 }
 
 void Session::update(double now) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/gui/gui.h"
+#include "app/gui/logic/tiling.h"
 #include "app/gui/messages.h"
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
@@ -40,6 +41,21 @@ class Session {
   void save_checkpoint(const std::string& path);
   // Files dropped on the window: checkpoints, IDX files and folders, image folders.
   void handle_drop(const std::string& path);
+  // A drop at window position (x, y): a data set landing on the zone the Density panel offered
+  // last frame is scored there (request_scoring); anything else goes to handle_drop.
+  void handle_drop_at(const std::string& path, float x, float y);
+
+  // --- a second data set to score against the model (the Density panel) ---
+  // File > Score another data set..., a drop on the Density panel, --score-data: a path (read by
+  // scoring_spec_for_path) or a data spec. The Density panel follows scoring_serial().
+  void request_scoring(const std::string& path_or_spec);
+  const std::string& scoring_request() const { return scoring_request_; }
+  std::uint64_t scoring_serial() const { return scoring_serial_; }
+  // The Density panel's window rectangle, offered each frame it is drawn.
+  void offer_scoring_drop_zone(const Box& zone) {
+    scoring_zone_ = zone;
+    scoring_zone_time_ = now_;
+  }
 
   // --- state ---
   const GuiOptions& options() const { return options_; }
@@ -107,6 +123,10 @@ class Session {
   std::uint64_t trainer_serial_ = 0;
   std::uint64_t data_serial_ = 0;
   const Snapshot empty_;
+  std::string scoring_request_;
+  std::uint64_t scoring_serial_ = 0;
+  Box scoring_zone_;
+  double scoring_zone_time_ = -1;
 };
 
 }  // namespace vae::gui

@@ -35,6 +35,7 @@ class WindowPort : public ShellPort {
       session_.request_data(path_or_spec, true);
     }
   }
+  void score_data(const std::string& path_or_spec) override { session_.request_scoring(path_or_spec); }
   bool can_save() const override { return session_.has_trainer(); }
   void save_checkpoint(const std::string& path) override { session_.save_checkpoint(path); }
   std::string checkpoint_path() const override { return session_.checkpoint_path; }

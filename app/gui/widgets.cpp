@@ -5,6 +5,7 @@
 #include "app/gui/messages.h"
 #include "app/gui/session.h"
 #include "core/io/export.h"
+#include "core/io/gif.h"
 #include "imgui_internal.h"
 
 namespace vae::gui {
@@ -44,6 +45,23 @@ void export_png(Session& session, MessageLog& messages, const Image& picture, co
   try {
     write_png(picture, path);
     messages.report("Wrote " + path + " (" + std::to_string(picture.width) + "x" + std::to_string(picture.height) + ")",
+                    false);
+  } catch (const std::exception& e) {
+    messages.report(e.what(), true);
+  }
+}
+
+void export_gif(Session& session, MessageLog& messages, const std::vector<Image>& frames, const std::string& file_name,
+                int delay_cs) {
+  if (frames.empty()) {
+    messages.report("Nothing to export yet", true);
+    return;
+  }
+  const std::string path = session.export_path(file_name);
+  try {
+    write_gif(frames, path, delay_cs);
+    messages.report("Wrote " + path + " (" + std::to_string(frames.size()) + " frames of " +
+                        std::to_string(frames.front().width) + "x" + std::to_string(frames.front().height) + ")",
                     false);
   } catch (const std::exception& e) {
     messages.report(e.what(), true);

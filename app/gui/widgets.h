@@ -2,6 +2,7 @@
 // Small ImGui helpers shared by the panels: tooltips, toolbars that wrap instead of running off
 // the edge, PNG export of a picture.
 #include <string>
+#include <vector>
 
 #include "core/image.h"
 #include "imgui.h"
@@ -27,6 +28,9 @@ class Toolbar {
 
 // Writes `picture` as PNG under the export folder and reports the outcome.
 void export_png(Session& session, MessageLog& messages, const Image& picture, const std::string& file_name);
+// Writes `frames` as a looping animated GIF under the export folder and reports the outcome.
+void export_gif(Session& session, MessageLog& messages, const std::vector<Image>& frames, const std::string& file_name,
+                int delay_cs = 25);
 
 // Centred grey text in the given rectangle (empty states: "no model yet").
 void centred_note(ImDrawList* list, ImVec2 p0, ImVec2 p1, const char* text);

@@ -3,6 +3,7 @@
 set -euo pipefail
 case_name=$1
 bin=$2
+tests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -69,20 +70,7 @@ PY
     # In-distribution: the synthetic shapes. Out-of-distribution: a test-only IDX folder of small
     # dots, simpler than the shapes (the Fashion-MNIST -> digits situation in miniature).
     "$bin" train --data synthetic --epochs 3 --latent 4 --hidden 128 --out m.ckpt 2> /dev/null
-    mkdir dots
-    python3 - <<'PY'
-import math, random, struct
-random.seed(5)
-n, side = 300, 28
-out = bytearray(struct.pack(">IIII", 0x803, n, side, side))
-for _ in range(n):
-    cx, cy, r = 5 + 18 * random.random(), 5 + 18 * random.random(), 1.5 + 1.5 * random.random()
-    for y in range(side):
-        for x in range(side):
-            d = math.hypot(x + 0.5 - cx, y + 0.5 - cy)
-            out.append(int(round(255 * min(1.0, max(0.0, r + 0.5 - d)))))
-open("dots/t10k-images-idx3-ubyte", "wb").write(out)
-PY
+    python3 "$tests_dir/make_dots_idx.py" dots
     "$bin" ood --model m.ckpt --ood idx:dots --score elbo --json > raw.json 2> raw.err || { cat raw.err; fail "ood elbo"; }
     "$bin" ood --model m.ckpt --id synthetic --ood idx:dots --score complexity --json --scores s.csv > cc.json 2> /dev/null
     python3 - <<'PY'

@@ -164,6 +164,11 @@ class Session:
             time.sleep(0.1)
         raise Failure(f"'{name}' never appeared in the layout JSON")
 
+    def values(self, timeout=30):
+        """The numbers panels report under "values" in the layout JSON (Diagnostics::record_value),
+        e.g. an AUROC the Density panel shows."""
+        return self.layout(timeout).get("values", {})
+
     def stable_rect(self, name, timeout=30):
         """The rectangle of `name` once it stops moving (a popup settles its place over its
         first frames)."""

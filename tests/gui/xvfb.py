@@ -7,10 +7,13 @@ import time
 
 def start_xvfb(width, height, timeout=15):
     """Returns (process, display) or raises RuntimeError when the server reports no display."""
-    # -displayfd lets the server pick a free display number and tell us which.
+    # -displayfd lets the server pick a free display number and tell us which. -noreset keeps the
+    # server's state (the pointer's place) when its last client leaves, e.g. between two runs of
+    # the app in one test.
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
+         "-noreset"],
         pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     number = b""

@@ -67,5 +67,21 @@ TEST_F(DropTest, MissingPathIsReported) {
   EXPECT_EQ(a.kind, DropAction::Kind::Missing);
 }
 
+TEST_F(DropTest, FolderOfTestFilesOnlyIsAnIdxDataSet) {
+  touch("digits/t10k-images-idx3-ubyte");
+  EXPECT_EQ(classify_drop((dir_ / "digits").string()).target, "idx:" + (dir_ / "digits").string());
+}
+
+TEST_F(DropTest, ScoringASingleIdxFileScoresThatFile) {
+  const auto file = touch("digits/t10k-images-idx3-ubyte");
+  EXPECT_EQ(scoring_spec_for_path(file), "idx:" + file);
+  EXPECT_EQ(scoring_spec_for_path((dir_ / "digits").string()), "idx:" + (dir_ / "digits").string());
+  touch("pics/a/1.png");
+  EXPECT_EQ(scoring_spec_for_path((dir_ / "pics").string()), "images:" + (dir_ / "pics").string());
+  EXPECT_EQ(scoring_spec_for_path((dir_ / "pics/a/1.png").string()), "images:" + (dir_ / "pics/a").string());
+  // Not a path: a spec, passed on as it is.
+  EXPECT_EQ(scoring_spec_for_path("synthetic"), "synthetic");
+}
+
 }  // namespace
 }  // namespace vae::gui

@@ -14,4 +14,10 @@ struct DropAction {
 
 DropAction classify_drop(const std::string& path);
 
+// The data spec to score a file or folder with (the Density panel's second data set): a single
+// IDX image file is scored on its own ("idx:FILE"); folders as classify_drop reads them; an image
+// file stands for its folder. A string that is no existing path is returned as it is (a spec such
+// as "synthetic"). Never throws; a bad spec is diagnosed when it is loaded.
+std::string scoring_spec_for_path(const std::string& path);
+
 }  // namespace vae::gui
