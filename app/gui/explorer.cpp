@@ -52,9 +52,35 @@ Plane Explorer::plane() const {
 
 std::uint64_t Explorer::plane_key() const { return plane().key(z_.size(), encoded_serial_); }
 
+void Explorer::show_timeline_point(std::uint64_t id) {
+  Trainer* trainer = session_.trainer();
+  const auto store = trainer ? trainer->timeline() : nullptr;
+  if (!store) return;
+  try {
+    const auto weights = store->weights(id);
+    std::optional<TimelineItem> found;
+    for (const auto& item : store->list())
+      if (item.id == id) found = item;
+    if (!weights || !found) {
+      messages_.report("That point of the timeline is no longer kept (the store thinned it out); pick another", true);
+      return;
+    }
+    timeline_model_ = model_from_weights(session_.snapshot().model_config, *weights);
+    timeline_point_ = found;
+  } catch (const std::exception& e) {
+    messages_.report(std::string("Could not show that point of the timeline: ") + e.what(), true);
+  }
+}
+
+void Explorer::show_live() {
+  timeline_point_.reset();
+  timeline_model_.reset();
+}
+
 void Explorer::update() {
   if (session_.trainer_serial() != trainer_serial_) {
     // Another model: its codes and plane are not this one's.
+    show_live();
     trainer_serial_ = session_.trainer_serial();
     encoded_.reset();
     encoded_serial_++;
@@ -62,10 +88,12 @@ void Explorer::update() {
     last_encoded_epoch_ = -1;
   }
   const Snapshot& snap = session_.snapshot();
-  if (snap.model && (!inference_ || inference_->model() != snap.model)) {
+  // The one switch of the timeline: an earlier point's weights instead of the latest.
+  const auto& model = timeline_model_ ? timeline_model_ : snap.model;
+  if (model && (!inference_ || inference_->model() != model)) {
     try {
       // Conditional models are shown for their first class (a class picker is still to come).
-      inference_ = std::make_shared<const Inference>(snap.model, 0);
+      inference_ = std::make_shared<const Inference>(model, 0);
       model_serial_++;
       const auto dims = std::size_t(inference_->latent_dim());
       if (z_.size() != dims) {

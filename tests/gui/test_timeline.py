@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The timeline of a run: scrubbing back to epoch 1 shows epoch 1's decode while training goes
+on, Live shows the latest again, and a checkpoint saved with --save-timeline replays in the window.
+
+Epoch 1's weights come from a checkpoint the command line trained for one epoch: the window opens
+it, its decoder image at z = 0 is the reference. Training then goes on in the window; the timeline
+point "epoch 1" must give exactly that image back while the step counter still moves."""
+import os
+import subprocess
+import sys
+import time
+
+from desktop_util import NEUTRAL, hold_key, press_rect, shot, step_counter_moves
+from harness import Session, check, main
+
+MODEL = ["--hidden", "32", "--latent", "2", "--batch", "100", "--seed", "3"]
+SCREENS = [(1280, 800), (1024, 640)]
+
+
+def decoder(s):
+    return s.region(s.stable_rect("Decoder.Image"))
+
+
+def same(a, b):
+    return a.shape == b.shape and not (a != b).any()
+
+
+def open_timeline(s):
+    s.xdotool("mousemove", *NEUTRAL)
+    s.xdotool("key", "ctrl+shift+r")
+    s.wait_for(lambda: "Timeline" not in s.layout().get("hidden", []), 20, "the Timeline panel to open")
+    s.rect("Timeline.Slider")
+
+
+def wait_for_decode(s):
+    # The decoder shows a picture (not the "no model yet" placeholder) and it has settled.
+    s.wait_for(lambda: decoder(s).std() > 8, 60, "the decoder image")
+    time.sleep(1.0)
+
+
+def scrub_during_training(binary, workdir, screen):
+    ep1 = os.path.join(workdir, "ep1.ckpt")
+    with Session(binary, ["--load", ep1], screen=screen) as s:
+        open_timeline(s)
+        wait_for_decode(s)
+        reference = decoder(s)  # epoch 1, as the command line saved it
+
+        # Train on in the window: plan many epochs and resume.
+        press_rect(s, s.rect("Training.Epochs"))
+        # Widget keys are held: ImGui 1.86 polls them once a frame (see hold_key).
+        s.xdotool("keydown", "ctrl")
+        hold_key(s, "a")
+        s.xdotool("keyup", "ctrl")
+        s.xdotool("type", "--delay", "150", "1000")
+        hold_key(s, "Return")
+        s.xdotool("mousemove", *NEUTRAL)
+        press_rect(s, s.rect("Training.Resume"))
+        s.xdotool("mousemove", *NEUTRAL)
+        s.rect("Timeline.Epoch2", timeout=120)  # the window's own epoch kept
+        s.wait_for(lambda: not same(decoder(s), reference), 30, "the live decoder to move away from epoch 1")
+        shot(s, f"timeline_live_{screen[0]}x{screen[1]}")
+
+        press_rect(s, s.rect("Timeline.Epoch1"))
+        s.xdotool("mousemove", *NEUTRAL)
+        s.wait_for(lambda: same(decoder(s), reference), 20, "the decoder to show epoch 1's decode")
+        shot(s, f"timeline_epoch1_{screen[0]}x{screen[1]}")
+        # ... and to keep showing it while training goes on.
+        check(step_counter_moves(s, 1.0), "training stopped while an earlier point was explored")
+        check(same(decoder(s), reference), "the decoder left epoch 1 while training went on")
+
+        press_rect(s, s.rect("Timeline.Live"))
+        s.xdotool("mousemove", *NEUTRAL)
+        s.wait_for(lambda: not same(decoder(s), reference), 20, "Live to show the latest weights again")
+        check(s.stop_app() == 0, "the app did not exit cleanly")
+    return reference
+
+
+def replay_saved_timeline(binary, workdir, screen, reference):
+    run = os.path.join(workdir, "run.ckpt")
+    with Session(binary, ["--load", run], screen=screen) as s:
+        open_timeline(s)
+        wait_for_decode(s)
+        check(not same(decoder(s), reference), "the loaded run (epoch 3) decodes like epoch 1")
+        for epoch in (1, 2):
+            s.rect(f"Timeline.Epoch{epoch}")
+        # Scrub: the slider's left end is the run's first point, epoch 1.
+        x, y, w, h = s.rect("Timeline.Slider")
+        press_rect(s, (x + 2, y, 4, h))
+        s.xdotool("mousemove", *NEUTRAL)
+        s.wait_for(lambda: same(decoder(s), reference), 20, "the replayed run to show epoch 1's decode")
+        check(s.stop_app() == 0, "the app did not exit cleanly")
+
+
+def test(binary):
+    workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"vae-timeline-test-{os.getpid()}")
+    os.makedirs(workdir, exist_ok=True)
+    try:
+        ep1 = os.path.join(workdir, "ep1.ckpt")
+        run = os.path.join(workdir, "run.ckpt")
+        subprocess.run([binary, "train", "--data", "synthetic", "--epochs", "1", "--out", ep1] + MODEL, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        result = subprocess.run([binary, "train", "--resume", ep1, "--epochs", "3", "--save-timeline", "--out", run],
+                                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+        check("timeline: 3 points" in result.stderr, f"train --save-timeline did not state the timeline's size:\n"
+              f"{result.stderr[-600:]}")
+        for screen in SCREENS:
+            reference = scrub_during_training(binary, workdir, screen)
+            replay_saved_timeline(binary, workdir, screen, reference)
+    finally:
+        for name in ("ep1.ckpt", "run.ckpt"):
+            path = os.path.join(workdir, name)
+            if os.path.exists(path):
+                os.remove(path)
+        os.rmdir(workdir)
+
+
+if __name__ == "__main__":
+    sys.exit(main(test))
