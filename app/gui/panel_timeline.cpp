@@ -71,13 +71,16 @@ void TimelinePanel::scrubber() {
   hot_spot(ctx_.diagnostics, "Timeline.Live");
   tip("Explore the latest weights again (they follow training).");
   ImGui::SameLine();
+  // Wrapped: a narrow panel (1024 x 640) still shows all of it.
+  if (!live) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.8f, 0.3f, 1.f));
   if (live) {
-    ImGui::Text("live: epoch %d, step %" PRId64, snap.epoch, snap.step);
+    ImGui::TextWrapped("live: epoch %d, step %" PRId64, snap.epoch, snap.step);
   } else {
     const auto& point = *explorer_.timeline_point();
-    ImGui::TextColored(ImVec4(1.f, 0.8f, 0.3f, 1.f), "showing epoch %d, step %" PRId64 "%s", point.point.epoch,
-                       point.point.step, ctx_.session.training() ? " (training goes on)" : "");
+    ImGui::TextWrapped("showing epoch %d, step %" PRId64 "%s", point.point.epoch, point.point.step,
+                       ctx_.session.training() ? " while training goes on" : "");
   }
+  if (!live) ImGui::PopStyleColor();
   hot_spot(ctx_.diagnostics, "Timeline.Status");
 
   int index = shown_index();
@@ -153,16 +156,18 @@ void TimelinePanel::point_list() {
 void TimelinePanel::storage(const TimelineStore& store, Trainer& trainer) {
   const std::string memory = describe_bytes(store.memory_bytes());
   const std::string disk = describe_bytes(store.disk_bytes());
-  ImGui::TextDisabled("%zu points of %s: %s in memory, %s on disk", items_.size(),
-                      describe_bytes(store.point_bytes()).c_str(), memory.c_str(), disk.c_str());
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%zu point%s: %s in memory, %s on disk", items_.size(), items_.size() == 1 ? "" : "s",
+                     memory.c_str(), disk.c_str());
+  ImGui::PopStyleColor();
   hot_spot(ctx_.diagnostics, "Timeline.Storage");
   if (ImGui::IsItemHovered()) {
     const std::string spill = store.spill_path();
     ImGui::SetTooltip(
-        "The weights at the end of every epoch. Beyond the memory budget points spill to\n%s\n"
+        "The weights at the end of every epoch, %s a point. Beyond the memory budget points spill to\n%s\n"
         "(removed at exit); beyond the disk budget the timeline thins out, keeping the first,\n"
         "the last and evenly spaced points (%zu dropped so far).",
-        spill.c_str(), store.thinned_away());
+        describe_bytes(store.point_bytes()).c_str(), spill.c_str(), store.thinned_away());
   }
   if (!ImGui::CollapsingHeader("Budget and saving")) return;
   const float unit = ImGui::GetFontSize();

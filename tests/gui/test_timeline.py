@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from desktop_util import NEUTRAL, hold_key, press_rect, shot, step_counter_moves
+from desktop_util import hold_key, open_menu, press_rect, shot, step_counter_moves
 from harness import Session, check, main
 
 MODEL = ["--hidden", "32", "--latent", "2", "--batch", "100", "--seed", "3"]
@@ -25,8 +25,25 @@ def same(a, b):
     return a.shape == b.shape and not (a != b).any()
 
 
+def park_mouse(s):
+    # Over the status bar: no tooltip, nothing highlighted.
+    s.xdotool("mousemove", s.screen[0] // 2, s.screen[1] - 5)
+
+
+def scroll_training_panel(s, button):
+    """Mouse wheel over the Training panel: button 5 scrolls down, 4 up."""
+    x, y, w, h = s.rect("Training")
+    s.xdotool("mousemove", int(x + w / 2), int(y + h / 2))
+    for _ in range(12):
+        s.xdotool("click", button)
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def open_timeline(s):
-    s.xdotool("mousemove", *NEUTRAL)
+    s.rect("Training.Start")  # the window is up and drawing
+    check("Timeline" in s.layout().get("hidden", []), "the Timeline panel should start closed")
+    park_mouse(s)
     s.xdotool("key", "ctrl+shift+r")
     s.wait_for(lambda: "Timeline" not in s.layout().get("hidden", []), 20, "the Timeline panel to open")
     s.rect("Timeline.Slider")
@@ -40,28 +57,32 @@ def wait_for_decode(s):
 
 def scrub_during_training(binary, workdir, screen):
     ep1 = os.path.join(workdir, "ep1.ckpt")
-    with Session(binary, ["--load", ep1], screen=screen) as s:
+    size = ["--width", str(screen[0]), "--height", str(screen[1])]
+    with Session(binary, ["--load", ep1] + size, screen=screen) as s:
         open_timeline(s)
         wait_for_decode(s)
         reference = decoder(s)  # epoch 1, as the command line saved it
 
-        # Train on in the window: plan many epochs and resume.
-        press_rect(s, s.rect("Training.Epochs"))
+        # Train on in the window: plan many epochs and resume. On a small window the epoch field
+        # lies below the Training panel's fold: scroll to it first.
+        scroll_training_panel(s, "5")
+        press_rect(s, s.stable_rect("Training.Epochs"))
         # Widget keys are held: ImGui 1.86 polls them once a frame (see hold_key).
         s.xdotool("keydown", "ctrl")
         hold_key(s, "a")
         s.xdotool("keyup", "ctrl")
         s.xdotool("type", "--delay", "150", "1000")
         hold_key(s, "Return")
-        s.xdotool("mousemove", *NEUTRAL)
-        press_rect(s, s.rect("Training.Resume"))
-        s.xdotool("mousemove", *NEUTRAL)
+        park_mouse(s)
+        open_menu(s, "Menu.Training", "Menu.Training.PauseResume")
+        scroll_training_panel(s, "4")  # back to the top, where the step counter is
+        park_mouse(s)
         s.rect("Timeline.Epoch2", timeout=120)  # the window's own epoch kept
         s.wait_for(lambda: not same(decoder(s), reference), 30, "the live decoder to move away from epoch 1")
         shot(s, f"timeline_live_{screen[0]}x{screen[1]}")
 
         press_rect(s, s.rect("Timeline.Epoch1"))
-        s.xdotool("mousemove", *NEUTRAL)
+        park_mouse(s)
         s.wait_for(lambda: same(decoder(s), reference), 20, "the decoder to show epoch 1's decode")
         shot(s, f"timeline_epoch1_{screen[0]}x{screen[1]}")
         # ... and to keep showing it while training goes on.
@@ -69,7 +90,7 @@ def scrub_during_training(binary, workdir, screen):
         check(same(decoder(s), reference), "the decoder left epoch 1 while training went on")
 
         press_rect(s, s.rect("Timeline.Live"))
-        s.xdotool("mousemove", *NEUTRAL)
+        park_mouse(s)
         s.wait_for(lambda: not same(decoder(s), reference), 20, "Live to show the latest weights again")
         check(s.stop_app() == 0, "the app did not exit cleanly")
     return reference
@@ -77,7 +98,8 @@ def scrub_during_training(binary, workdir, screen):
 
 def replay_saved_timeline(binary, workdir, screen, reference):
     run = os.path.join(workdir, "run.ckpt")
-    with Session(binary, ["--load", run], screen=screen) as s:
+    size = ["--width", str(screen[0]), "--height", str(screen[1])]
+    with Session(binary, ["--load", run] + size, screen=screen) as s:
         open_timeline(s)
         wait_for_decode(s)
         check(not same(decoder(s), reference), "the loaded run (epoch 3) decodes like epoch 1")
@@ -86,8 +108,9 @@ def replay_saved_timeline(binary, workdir, screen, reference):
         # Scrub: the slider's left end is the run's first point, epoch 1.
         x, y, w, h = s.rect("Timeline.Slider")
         press_rect(s, (x + 2, y, 4, h))
-        s.xdotool("mousemove", *NEUTRAL)
+        park_mouse(s)
         s.wait_for(lambda: same(decoder(s), reference), 20, "the replayed run to show epoch 1's decode")
+        shot(s, f"timeline_replay_{screen[0]}x{screen[1]}")
         check(s.stop_app() == 0, "the app did not exit cleanly")
 
 
