@@ -140,16 +140,21 @@ TEST(TimelineStore, APointAtTheSameStepReplacesTheNewest) {
   EXPECT_THROW(store.add(point_at(2), std::vector<float>(3)), std::invalid_argument);
 }
 
+// A store that keeps nothing in memory: every point goes to the spill file.
+std::unique_ptr<TimelineStore> spilling_store(const std::string& path) {
+  TimelineBudget budget;
+  budget.memory_bytes = 0;
+  return std::make_unique<TimelineStore>(kWeights, budget, path);
+}
+
 TEST(TimelineStore, TheSpillFileGoesWithTheStore) {
   TempDir dir;
   const std::string path = dir.file("spill.bin");
   {
-    TimelineBudget budget;
-    budget.memory_bytes = 0;
-    TimelineStore store(kWeights, budget, path);
-    store.add(point_at(0), weights_for(0));
+    const auto store = spilling_store(path);
+    store->add(point_at(0), weights_for(0));
     EXPECT_TRUE(std::filesystem::exists(path));
-    EXPECT_EQ(store.disk_bytes(), kFileHeader + kRecord);
+    EXPECT_EQ(store->disk_bytes(), kFileHeader + kRecord);
   }
   EXPECT_FALSE(std::filesystem::exists(path));
 }
@@ -168,9 +173,8 @@ void expect_io_error(const std::function<void()>& action, const std::string& pat
 TEST(TimelineStore, ADamagedSpillFileIsAClearErrorNamingIt) {
   TempDir dir;
   const std::string path = dir.file("spill.bin");
-  TimelineBudget budget;
-  budget.memory_bytes = 0;
-  TimelineStore store(kWeights, budget, path);
+  const auto spilling = spilling_store(path);
+  TimelineStore& store = *spilling;
   store.add(point_at(0), weights_for(0));
   store.add(point_at(1), weights_for(1));
   const auto items = store.list();
@@ -218,32 +222,27 @@ TEST(TimelineStore, CraftedSpillFilesAreRefusedBeforeAllocating) {
 
 // --- with the trainer and checkpoints ---
 
-std::shared_ptr<const Dataset> small_data() {
-  static auto data = [] {
-    Dataset d = make_synthetic(600, 100, 9);
-    d.spec = "synthetic";
-    return std::make_shared<const Dataset>(std::move(d));
-  }();
-  return data;
-}
-
-ModelConfig small_model() {
+// A model small enough to train a few epochs in a second: 6 steps an epoch.
+struct SmallRun {
+  std::shared_ptr<const Dataset> data;
   ModelConfig model;
-  model.hidden = {32};
-  model.latent = 2;
-  return model;
-}
-
-TrainConfig small_train(int epochs) {
   TrainConfig train;
-  train.batch_size = 100;  // 6 steps an epoch
-  train.epochs = epochs;
-  train.seed = 5;
-  return train;
+};
+
+SmallRun small_run(int epochs) {
+  static const auto shapes = std::make_shared<const Dataset>(make_synthetic(600, 100, 9));
+  SmallRun run{shapes, ModelConfig{}, TrainConfig{}};
+  run.model.hidden = {32};
+  run.model.latent = 2;
+  run.train.batch_size = 100;
+  run.train.epochs = epochs;
+  run.train.seed = 5;
+  return run;
 }
 
 TEST(Timeline, TheTrainerKeepsEveryEpochAsTrainingLeftIt) {
-  Trainer trainer(small_data(), small_model(), small_train(3));
+  const auto run = small_run(3);
+  Trainer trainer(run.data, run.model, run.train);
   trainer.start();
   trainer.wait_until_done();
   const auto timeline = trainer.timeline();
@@ -257,19 +256,20 @@ TEST(Timeline, TheTrainerKeepsEveryEpochAsTrainingLeftIt) {
   EXPECT_TRUE(std::isnan(items[0].point.test_loss));
   EXPECT_FALSE(std::isnan(items[1].point.test_loss));
   // Epoch 1's point holds exactly the weights that a session trained for one epoch has.
-  TrainingSession session(small_data(), small_model(), small_train(3));
+  TrainingSession session(run.data, run.model, run.train);
   while (session.train_step() != TrainingSession::StepResult::EpochFinished) {
   }
   session.evaluate_epoch(nullptr);
   EXPECT_EQ(*timeline->weights(items[1].id), flatten_weights(*session.freeze()));
   EXPECT_NE(*timeline->weights(items[1].id), *timeline->weights(items[3].id));
   // ... and the model built from it decodes like that session's model.
-  const auto model = model_from_weights(small_model(), *timeline->weights(items[1].id));
+  const auto model = model_from_weights(run.model, *timeline->weights(items[1].id));
   EXPECT_EQ(flatten_weights(*model), flatten_weights(*session.freeze()));
 }
 
 TEST(Timeline, EveryNStepsAddsPointsBetweenEpochs) {
-  Trainer trainer(small_data(), small_model(), small_train(2));
+  const auto run = small_run(2);
+  Trainer trainer(run.data, run.model, run.train);
   TimelineBudget budget;
   budget.every_steps = 2;
   trainer.set_timeline_budget(budget);
@@ -282,7 +282,8 @@ TEST(Timeline, EveryNStepsAddsPointsBetweenEpochs) {
 
 TEST(Timeline, ACheckpointCarriesItOnlyWhenAsked) {
   TempDir dir;
-  Trainer trainer(small_data(), small_model(), small_train(2));
+  const auto run = small_run(2);
+  Trainer trainer(run.data, run.model, run.train);
   trainer.start();
   trainer.wait_until_done();
   trainer.save_checkpoint(dir.file("plain.ckpt"));
@@ -306,7 +307,7 @@ TEST(Timeline, ACheckpointCarriesItOnlyWhenAsked) {
   EXPECT_EQ(std::filesystem::file_size(dir.file("timeline.ckpt")) - plain_size > timeline_bytes(original), true);
 
   // A run continued from it starts with those points: it can be replayed.
-  Trainer resumed(small_data(), loaded, loaded.train_config);
+  Trainer resumed(run.data, loaded, loaded.train_config);
   const auto items = resumed.timeline()->list();
   ASSERT_EQ(items.size(), 3u);  // the checkpoint's last point is where it resumes
   EXPECT_EQ(*resumed.timeline()->weights(items[1].id), *original[1].weights);
@@ -333,7 +334,8 @@ void rewrite_header(const std::string& path, const std::function<void(nlohmann::
 TEST(Timeline, ACraftedTimelineIsRefusedNamingTheFile) {
   TempDir dir;
   const std::string path = dir.file("t.ckpt");
-  Trainer trainer(small_data(), small_model(), small_train(1));
+  const auto run = small_run(1);
+  Trainer trainer(run.data, run.model, run.train);
   trainer.set_save_timeline(true);
   trainer.start();
   trainer.wait_until_done();
