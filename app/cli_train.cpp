@@ -220,7 +220,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   };
 
   std::shared_ptr<const Snapshot> last;
-  std::shared_ptr<const TimelineStore> trainer_timeline;  // what --save-timeline wrote
+  std::shared_ptr<const TimelineStore> trainer_timeline;  // what the checkpoint carries, if anything
   if (data_parallel) {
     DistributedJob job;
     job.data = data;
@@ -262,13 +262,14 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
     budget.disk_bytes = o.timeline_disk_mb * TimelineBudget::kMegabyte;
     budget.every_steps = o.timeline_every;
     trainer->set_timeline_budget(budget);
-    trainer->set_save_timeline(o.save_timeline);
+    // (A checkpoint that carried a timeline keeps carrying it without being asked.)
+    if (o.save_timeline) trainer->set_save_timeline(true);
     trainer->start();
     trainer->wait_until_done();
     trainer->set_progress_callback(nullptr);
 
     last = trainer->snapshot();
-    trainer_timeline = trainer->timeline();
+    if (trainer->save_timeline() && !o.out.empty()) trainer_timeline = trainer->timeline();
     if (interrupted->load()) {
       if (!o.out.empty() && last->state != TrainerState::Failed) {
         trainer->save_checkpoint(o.out);  // atomically: the file is the old one or the new one
@@ -294,7 +295,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
       if (saved->message_is_error) throw IoError(saved->message);
     }
   }
-  if (o.save_timeline && trainer_timeline) {
+  if (trainer_timeline) {
     const auto points = trainer_timeline->size();
     std::cerr << "timeline: " << points << " points of " << describe_bytes(trainer_timeline->point_bytes()) << " each ("
               << describe_bytes(points * trainer_timeline->point_bytes()) << ") saved in " << o.out << "\n";
