@@ -1,8 +1,8 @@
 // Timeline: the points of the run the trainer kept (core/train/timeline.h) as a scrub slider
-// and a list. Choosing one makes the explored model (Explorer) that point's weights, so every
-// panel (latent space, decoder, manifold, samples, reconstructions, aggregate, density) shows the
-// run as it was, while training goes on; Live returns to the present. Below: what the store holds
-// in memory and on disk, its budget, and whether saved checkpoints carry it.
+// and a list, or (Compare) the decode of the cursor z under two points side by side. Choosing one makes the explored
+// model (Explorer) that point's weights, so every panel (latent space, decoder, manifold, samples, reconstructions,
+// aggregate, density) shows the run as it was, while training goes on; Live returns to the present. Below: what the
+// store holds in memory and on disk, its budget, and whether saved checkpoints carry it.
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -10,6 +10,9 @@
 
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
+#include "app/gui/gl_util.h"
+#include "app/gui/logic/decode_worker.h"
+#include "app/gui/logic/hash.h"
 #include "app/gui/panel.h"
 #include "app/gui/session.h"
 #include "app/gui/widgets.h"
@@ -20,13 +23,20 @@ namespace vae::gui {
 
 class TimelinePanel : public Panel {
  public:
-  explicit TimelinePanel(PanelContext& context) : ctx_(context), explorer_(context.explorer) {}
+  explicit TimelinePanel(PanelContext& context)
+      : ctx_(context),
+        explorer_(context.explorer),
+        left_slot_(context.cursor_worker.add_slot()),
+        right_slot_(context.cursor_worker.add_slot()) {}
   void draw() override;
 
  private:
   void apply_settings(Trainer& trainer);
   void scrubber();
   void point_list();
+  void compare_view();
+  void show_side(int slot, Texture& texture, std::uint64_t& key, std::uint64_t want,
+                 const std::shared_ptr<const Inference>& inference, const char* caption, const char* spot);
   void storage(const TimelineStore& store, Trainer& trainer);
   int shown_index() const;
 
@@ -40,6 +50,15 @@ class TimelinePanel : public Panel {
   int disk_mb_ = int(TimelineBudget{}.disk_bytes / TimelineBudget::kMegabyte);
   int every_steps_ = 0;
   bool save_in_checkpoints_ = false;
+  // Compare: the explored model (left) against another point (right), decoding the cursor z.
+  bool compare_ = false;
+  int compare_index_ = 0;
+  std::uint64_t compare_id_ = 0;
+  std::shared_ptr<const Inference> compare_inference_;
+  std::uint64_t compare_serial_ = 0;
+  int left_slot_, right_slot_;
+  Texture left_, right_;
+  std::uint64_t left_key_ = 0, right_key_ = 0;
 };
 
 void TimelinePanel::apply_settings(Trainer& trainer) {
@@ -153,6 +172,71 @@ void TimelinePanel::point_list() {
   ImGui::EndTable();
 }
 
+// One side of the comparison: decoded on the cursor worker (a conv model may take a while),
+// uploaded when done.
+void TimelinePanel::show_side(int slot, Texture& texture, std::uint64_t& key, std::uint64_t want,
+                              const std::shared_ptr<const Inference>& inference, const char* caption,
+                              const char* spot) {
+  if (auto done = ctx_.cursor_worker.take(slot))
+    if (done->error.empty()) texture.upload_rgba(done->rgba.data(), done->image.width, done->image.height);
+  if (inference && !explorer_.z().empty() && want != key) {
+    key = want;
+    ctx_.cursor_worker.submit(slot, want,
+                              [inference, z = explorer_.z()](const CancelToken&) { return inference->decode_one(z); });
+  }
+  ImGui::BeginGroup();
+  const float side = std::max(32.f, std::min(0.5f * ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x,
+                                             ImGui::GetContentRegionAvail().y - 2.5f * ImGui::GetTextLineHeight()));
+  if (texture.valid())
+    ImGui::Image(texture.imgui_id(), ImVec2(side, side));
+  else
+    ImGui::Dummy(ImVec2(side, side));
+  hot_spot(ctx_.diagnostics, spot);
+  ImGui::TextUnformatted(caption);
+  ImGui::EndGroup();
+}
+
+void TimelinePanel::compare_view() {
+  const int last = int(items_.size()) - 1;
+  compare_index_ = std::clamp(compare_index_, 0, std::max(0, last));
+  if (last < 0) return;
+  const auto& item = items_[std::size_t(compare_index_)];
+  char format[64];
+  std::snprintf(format, sizeof format, "against epoch %d, step %" PRId64, item.point.epoch, item.point.step);
+  ImGui::SetNextItemWidth(-1);
+  ImGui::SliderInt("##compare", &compare_index_, 0, std::max(0, last), format, ImGuiSliderFlags_AlwaysClamp);
+  hot_spot(ctx_.diagnostics, "Timeline.CompareSlider");
+  tip("The point shown on the right, beside the explored model on the left.");
+  const auto& wanted = items_[std::size_t(compare_index_)];
+  if (wanted.id != compare_id_ || !compare_inference_) {
+    try {
+      Trainer* trainer = ctx_.session.trainer();
+      const auto weights = trainer->timeline()->weights(wanted.id);
+      if (weights) {
+        compare_inference_ =
+            std::make_shared<const Inference>(model_from_weights(ctx_.session.snapshot().model_config, *weights), 0);
+        ++compare_serial_;
+      }
+    } catch (const std::exception& e) {
+      ctx_.messages.report(std::string("Could not compare with that point: ") + e.what(), true);
+    }
+    compare_id_ = wanted.id;
+  }
+  const Snapshot& snap = ctx_.session.snapshot();
+  const auto& shown = explorer_.timeline_point();
+  char left[64], right[64];
+  if (shown)
+    std::snprintf(left, sizeof left, "epoch %d (explored)", shown->point.epoch);
+  else
+    std::snprintf(left, sizeof left, "live, epoch %d", snap.epoch);
+  std::snprintf(right, sizeof right, "epoch %d", wanted.point.epoch);
+  show_side(left_slot_, left_, left_key_, hash_mix(explorer_.model_serial(), explorer_.z_serial()),
+            explorer_.inference(), left, "Timeline.CompareLeft");
+  ImGui::SameLine();
+  show_side(right_slot_, right_, right_key_, hash_mix(compare_serial_ | (1ull << 63), explorer_.z_serial()),
+            compare_inference_, right, "Timeline.CompareRight");
+}
+
 void TimelinePanel::storage(const TimelineStore& store, Trainer& trainer) {
   const std::string memory = describe_bytes(store.memory_bytes());
   const std::string disk = describe_bytes(store.disk_bytes());
@@ -205,6 +289,7 @@ void TimelinePanel::draw() {
   if (ctx_.session.trainer_serial() != trainer_serial_) {
     trainer_serial_ = ctx_.session.trainer_serial();
     apply_settings(*trainer);
+    compare_inference_.reset();  // another model's points
   }
   if (store->version() != items_version_) {
     items_version_ = store->version();
@@ -212,6 +297,13 @@ void TimelinePanel::draw() {
     // The point explored was thinned out: its weights stay on screen, the list just lacks it.
   }
   scrubber();
+  ImGui::Checkbox("Compare", &compare_);
+  hot_spot(ctx_.diagnostics, "Timeline.Compare");
+  tip("Decode the cursor z under the explored model and under another point, side by side.");
+  if (compare_) {
+    compare_view();
+    return;
+  }
   point_list();
   storage(*store, *trainer);
 }

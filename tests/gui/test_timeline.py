@@ -111,6 +111,19 @@ def replay_saved_timeline(binary, workdir, screen, reference):
         park_mouse(s)
         s.wait_for(lambda: same(decoder(s), reference), 20, "the replayed run to show epoch 1's decode")
         shot(s, f"timeline_replay_{screen[0]}x{screen[1]}")
+
+        # Two points side by side: the explored one (epoch 1) against epoch 1 is the same picture,
+        # against epoch 3 (the slider's right end) another one.
+        press_rect(s, s.rect("Timeline.Compare"))
+        park_mouse(s)
+        left = lambda: s.region(s.stable_rect("Timeline.CompareLeft"))  # noqa: E731
+        right = lambda: s.region(s.stable_rect("Timeline.CompareRight"))  # noqa: E731
+        s.wait_for(lambda: left().std() > 8 and same(left(), right()), 20, "epoch 1 beside epoch 1")
+        x, y, w, h = s.rect("Timeline.CompareSlider")
+        press_rect(s, (x + w - 6, y, 4, h))
+        park_mouse(s)
+        s.wait_for(lambda: right().std() > 8 and not same(left(), right()), 20, "epoch 3 beside epoch 1")
+        shot(s, f"timeline_compare_{screen[0]}x{screen[1]}")
         check(s.stop_app() == 0, "the app did not exit cleanly")
 
 
