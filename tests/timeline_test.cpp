@@ -313,6 +313,28 @@ TEST(Timeline, ACheckpointCarriesItOnlyWhenAsked) {
   EXPECT_EQ(*resumed.timeline()->weights(items[1].id), *original[1].weights);
 }
 
+TEST(Timeline, WeightsRoundTripForEveryTrainableFamily) {
+  ModelConfig conv;
+  conv.kind = ModelKind::Conv;
+  conv.hidden = {32};
+  conv.latent = 3;
+  ModelConfig vq = conv;
+  vq.family = ModelFamily::VqVae;
+  vq.codebook = 8;
+  vq.code_dim = 4;
+  for (const auto& config : {small_run(1).model, conv, vq}) {
+    torch::manual_seed(11);
+    const ModelState original{Vae(config)};
+    const auto flat = flatten_weights(original);
+    EXPECT_EQ(flat.size(), weight_count_of(original)) << config.describe();
+    const auto rebuilt = model_from_weights(config, flat);
+    EXPECT_EQ(flatten_weights(*rebuilt), flat) << config.describe();
+    auto shorter = flat;
+    shorter.pop_back();
+    EXPECT_THROW(model_from_weights(config, shorter), CheckpointError) << config.describe();
+  }
+}
+
 // The checkpoint's parts, to craft hostile timelines with a valid CRC.
 void rewrite_header(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
   std::string file = read_regular_file(path, 1u << 30, "checkpoint");
