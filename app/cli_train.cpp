@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/eval/inference.h"
 #include "core/io/export.h"
+#include "core/io/safe_file.h"
 #include "core/runtime/runtime.h"
 #include "core/train/distributed.h"
 #include "core/train/trainer.h"
@@ -32,6 +33,11 @@ struct TrainOptions : ModelDataOptions {
   std::string master;
   double timeout = DistributedOptions{}.timeout_seconds;
   int nproc = 0;
+  // The run's timeline (core/train/timeline.h).
+  bool save_timeline = false;
+  std::int64_t timeline_every = 0;
+  std::uint64_t timeline_memory_mb = TimelineBudget{}.memory_bytes / TimelineBudget::kMegabyte;
+  std::uint64_t timeline_disk_mb = TimelineBudget{}.disk_bytes / TimelineBudget::kMegabyte;
 };
 
 // The loss's label for people: "-ELBO" for VAEs, "loss" otherwise.
@@ -99,6 +105,13 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   if (!o.out.empty()) check_writable(o.out);
   if (!o.samples.empty()) check_writable(o.samples);
   auto given = [&](const char* name) { return sub.count(name) > 0; };
+  if (o.save_timeline && o.out.empty())
+    throw ConfigError("--save-timeline writes the timeline into the --out checkpoint: give --out");
+  if (o.timeline_every < 0) throw ConfigError("--timeline-every must be 0 (epochs only) or a number of steps");
+  if (o.timeline_memory_mb > (std::uint64_t(1) << 20) || o.timeline_disk_mb > (std::uint64_t(1) << 22))
+    throw ConfigError("--timeline-memory-mb is at most 1048576 and --timeline-disk-mb at most 4194304");
+  if (o.save_timeline && (given("--nproc") || o.world_size > 1))
+    throw ConfigError("--save-timeline is for single-process training; leave it out with --nproc/--world-size");
   if (given("--nproc")) {
     if (given("--world-size") || given("--rank") || given("--master"))
       throw ConfigError("--nproc launches the processes itself: leave out --world-size, --rank and --master");
@@ -207,6 +220,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   };
 
   std::shared_ptr<const Snapshot> last;
+  std::shared_ptr<const TimelineStore> trainer_timeline;  // what the checkpoint carries, if anything
   if (data_parallel) {
     DistributedJob job;
     job.data = data;
@@ -243,11 +257,19 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
       on_progress(s);
     });
     if (!o.out.empty()) trainer->set_autosave_path(o.out);
+    TimelineBudget budget;
+    budget.memory_bytes = o.timeline_memory_mb * TimelineBudget::kMegabyte;
+    budget.disk_bytes = o.timeline_disk_mb * TimelineBudget::kMegabyte;
+    budget.every_steps = o.timeline_every;
+    trainer->set_timeline_budget(budget);
+    // (A checkpoint that carried a timeline keeps carrying it without being asked.)
+    if (o.save_timeline) trainer->set_save_timeline(true);
     trainer->start();
     trainer->wait_until_done();
     trainer->set_progress_callback(nullptr);
 
     last = trainer->snapshot();
+    if (trainer->save_timeline() && !o.out.empty()) trainer_timeline = trainer->timeline();
     if (interrupted->load()) {
       if (!o.out.empty() && last->state != TrainerState::Failed) {
         trainer->save_checkpoint(o.out);  // atomically: the file is the old one or the new one
@@ -272,6 +294,11 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
       const auto saved = trainer->snapshot();
       if (saved->message_is_error) throw IoError(saved->message);
     }
+  }
+  if (trainer_timeline) {
+    const auto points = trainer_timeline->size();
+    std::cerr << "timeline: " << points << " points of " << describe_bytes(trainer_timeline->point_bytes()) << " each ("
+              << describe_bytes(points * trainer_timeline->point_bytes()) << ") saved in " << o.out << "\n";
   }
   const double rate = last->train_seconds > 0 ? last->train_examples / last->train_seconds : 0;
   progress.finish(std::to_string(last->epoch) + " epochs, " + std::to_string(last->step) + " steps, " +
@@ -309,6 +336,20 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--resume", options->resume, "checkpoint to continue from");
   sub->add_option("--samples", options->samples, "write a PNG grid of 64 samples at the end");
   sub->add_flag("--json", options->json, "print the final metrics as one JSON object on stdout");
+  auto* timeline = "Timeline (the weights of every epoch, for replaying the run in the window)";
+  sub->add_flag("--save-timeline", options->save_timeline,
+                "write the timeline into the --out checkpoint (each point adds the model's size)")
+      ->group(timeline);
+  sub->add_option("--timeline-every", options->timeline_every, "also keep a point every N steps (0: epochs only)")
+      ->group(timeline)
+      ->capture_default_str();
+  sub->add_option("--timeline-memory-mb", options->timeline_memory_mb, "points kept in memory before spilling")
+      ->group(timeline)
+      ->capture_default_str();
+  sub->add_option("--timeline-disk-mb", options->timeline_disk_mb,
+                  "spill file limit beside --out; beyond it the timeline thins out")
+      ->group(timeline)
+      ->capture_default_str();
   sub->add_option("--torch-threads", options->torch_threads,
                   "torch intra-op threads (default: the measured 2 headless)");
   auto* parallel = "Data-parallel (c10d/gloo; --batch is per process)";

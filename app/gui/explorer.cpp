@@ -85,9 +85,35 @@ Plane Explorer::plane() const {
 
 std::uint64_t Explorer::plane_key() const { return plane().key(z_.size(), encoded_serial_); }
 
+void Explorer::show_timeline_point(std::uint64_t id) {
+  Trainer* trainer = session_.trainer();
+  const auto store = trainer ? trainer->timeline() : nullptr;
+  if (!store) return;
+  try {
+    const auto weights = store->weights(id);
+    std::optional<TimelineItem> found;
+    for (const auto& item : store->list())
+      if (item.id == id) found = item;
+    if (!weights || !found) {
+      messages_.report("That point of the timeline is no longer kept (the store thinned it out); pick another", true);
+      return;
+    }
+    timeline_model_ = model_from_weights(session_.snapshot().model_config, *weights);
+    timeline_point_ = found;
+  } catch (const std::exception& e) {
+    messages_.report(std::string("Could not show that point of the timeline: ") + e.what(), true);
+  }
+}
+
+void Explorer::show_live() {
+  timeline_point_.reset();
+  timeline_model_.reset();
+}
+
 void Explorer::update() {
   if (session_.trainer_serial() != trainer_serial_) {
     // Another model: its codes and plane are not this one's.
+    show_live();
     trainer_serial_ = session_.trainer_serial();
     encoded_.reset();
     encoded_serial_++;
@@ -95,13 +121,15 @@ void Explorer::update() {
     last_encoded_epoch_ = -1;
   }
   const Snapshot& snap = session_.snapshot();
-  if (snap.model && (!inference_ || inference_->model() != snap.model)) {
+  // The one switch of the timeline: an earlier point's weights instead of the latest.
+  const auto& model = timeline_model_ ? timeline_model_ : snap.model;
+  if (model && (!inference_ || inference_->model() != model)) {
     try {
       // Conditional models are drawn for the chosen class (the Decoder's class picker).
-      auto fresh = std::make_shared<const Inference>(snap.model, chosen_class_);
+      auto fresh = std::make_shared<const Inference>(model, chosen_class_);
       const int classes = fresh->capabilities().num_classes();
       const int chosen = classes > 0 ? std::clamp(chosen_class_, 0, classes - 1) : 0;
-      if (chosen != chosen_class_) fresh = std::make_shared<const Inference>(snap.model, chosen);
+      if (chosen != chosen_class_) fresh = std::make_shared<const Inference>(model, chosen);
       chosen_class_ = chosen;
       inference_ = std::move(fresh);
       model_serial_++;

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/gui/logic/plane.h"
 #include "app/gui/messages.h"
 #include "core/eval/inference.h"
+#include "core/train/timeline.h"
 
 namespace vae::gui {
 
@@ -47,6 +49,16 @@ class Explorer {
   std::uint64_t display_serial() const { return display_serial_; }
   // Seconds the grid worker has spent decoding so far (DecodeWorker::busy_seconds), once a frame.
   void set_grid_busy_seconds(double seconds) { grid_busy_seconds_ = seconds; }
+
+  // --- the timeline (core/train/timeline.h) ---
+  // Explore the weights of an earlier point of the run instead of the latest: every panel that
+  // reads inference() follows, while training goes on. `id` from the trainer's timeline list.
+  // Reports (and stays where it was) when the point is gone or its spill file is damaged.
+  void show_timeline_point(std::uint64_t id);
+  void show_live();  // back to the latest weights
+  // The point being explored; empty while live.
+  const std::optional<TimelineItem>& timeline_point() const { return timeline_point_; }
+  bool showing_past() const { return timeline_point_.has_value(); }
 
   // --- the cursor ---
   const std::vector<float>& z() const { return z_; }
@@ -98,6 +110,8 @@ class Explorer {
   MessageLog& messages_;
   std::uint64_t trainer_serial_ = 0;
   std::shared_ptr<const Inference> inference_;
+  std::optional<TimelineItem> timeline_point_;
+  std::shared_ptr<const ModelState> timeline_model_;  // its weights, while one is explored
   std::uint64_t model_serial_ = 0;
   std::uint64_t display_serial_ = 0;
   double display_serial_time_ = -1;

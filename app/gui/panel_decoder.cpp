@@ -51,7 +51,9 @@ class DecoderPanel : public Panel {
 const std::vector<float>& DecoderPanel::kl_per_dim() {
   const Snapshot& snap = ctx_.session.snapshot();
   const auto& encoded = explorer_.encoded();
-  const bool live = std::any_of(snap.kl_per_dim.begin(), snap.kl_per_dim.end(), [](float v) { return v > 0; });
+  // (An earlier point of the timeline is described by its own encoded test set, not by training.)
+  const bool live = !explorer_.showing_past() &&
+                    std::any_of(snap.kl_per_dim.begin(), snap.kl_per_dim.end(), [](float v) { return v > 0; });
   // Models without a Gaussian posterior have no KL per dimension (the snapshot's list is empty).
   if (live || !encoded || encoded->codes.dims != int(explorer_.z().size()) || encoded->codes.logvar.empty())
     return snap.kl_per_dim;

@@ -360,6 +360,54 @@ json adam_to_json(const AdamState& adam, const std::function<json(const void*, s
   return json{{"format", "adam"}, {"step", adam.step}, {"parameters", parameters}};
 }
 
+// The optional timeline: one float32 blob per point, the model's weights in named_weights()
+// order, with the point's counters and losses (NaN stored as null).
+json timeline_to_json(const std::vector<TimelineEntry>& timeline,
+                      const std::function<json(const void*, std::size_t)>& blob) {
+  json points = json::array();
+  for (const auto& entry : timeline) {
+    if (!entry.weights) throw std::logic_error("a timeline point without weights");
+    points.push_back({{"epoch", entry.point.epoch},
+                      {"step", entry.point.step},
+                      {"test_loss", number_or_null(entry.point.test_loss)},
+                      {"train_loss", number_or_null(entry.point.train_loss)},
+                      {"weights", blob(entry.weights->data(), entry.weights->size() * sizeof(float))}});
+  }
+  return json{{"format", "weights-f32"}, {"points", points}};
+}
+
+// Checked whole: a bounded number of points, each of exactly the model's size, counters in range
+// and ordered, every weight finite. `floats_at` reads a blob of a stated size or throws.
+std::vector<TimelineEntry> timeline_from_json(
+    const json& j, std::size_t weight_count,
+    const std::function<std::vector<float>(const json&, const std::string&, std::size_t)>& floats_at) {
+  if (j.at("format").get<std::string>() != "weights-f32") throw std::runtime_error("unknown timeline format");
+  const auto& points = j.at("points");
+  if (!points.is_array()) throw std::runtime_error("the timeline is not a list");
+  if (points.size() > kMaxTimelinePoints)
+    throw std::runtime_error("the timeline holds " + std::to_string(points.size()) + " points (at most " +
+                             std::to_string(kMaxTimelinePoints) + ")");
+  std::vector<TimelineEntry> timeline;
+  for (const auto& p : points) {
+    TimelineEntry entry;
+    entry.point.epoch = integer<int>(p.at("epoch"));
+    entry.point.step = integer<std::int64_t>(p.at("step"));
+    if (entry.point.epoch < 0 || entry.point.epoch > 100000 || entry.point.step < 0)
+      throw std::runtime_error("a timeline point has a negative or huge epoch or step");
+    if (!timeline.empty() && entry.point.step < timeline.back().point.step)
+      throw std::runtime_error("the timeline's points are not in step order");
+    entry.point.test_loss = float_or_nan(p.at("test_loss"));
+    entry.point.train_loss = float_or_nan(p.at("train_loss"));
+    const std::string what = "timeline point " + std::to_string(timeline.size());
+    auto weights = floats_at(p.at("weights"), what, weight_count);
+    for (const float w : weights)
+      if (!std::isfinite(w)) throw std::runtime_error(what + " holds weights that are not finite");
+    entry.weights = std::make_shared<const std::vector<float>>(std::move(weights));
+    timeline.push_back(std::move(entry));
+  }
+  return timeline;
+}
+
 }  // namespace
 
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
@@ -399,6 +447,7 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
                  {"tensors", tensors}};
   header["optimizer"] = adam_to_json(checkpoint.optimizer_state, blob);
   header["rng"] = blob(checkpoint.rng_state.data(), checkpoint.rng_state.size());
+  if (!checkpoint.timeline.empty()) header["timeline"] = timeline_to_json(checkpoint.timeline, blob);
 
   // Strings are UTF-8 by now (text_to_json); replace rather than throw should one slip through.
   const std::string header_text = header.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -410,6 +459,13 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   file += blobs;
   put<std::uint32_t>(file, crc32_of(file, file.size()));
   write_file_atomically(path, file);
+}
+
+std::uint64_t timeline_bytes(const std::vector<TimelineEntry>& timeline) {
+  std::uint64_t bytes = 0;
+  for (const auto& entry : timeline)
+    if (entry.weights) bytes += entry.weights->size() * sizeof(float);
+  return bytes;
 }
 
 DataSpec data_spec_for(const Checkpoint& checkpoint, const std::string& override_text) {
@@ -636,6 +692,12 @@ Checkpoint parse_checkpoint(const std::string& file, const std::string& path, bo
       }
     } else if (optimizer.at("format").get<std::string>() != "none") {
       throw std::runtime_error("unknown optimiser state format");
+    }
+    // Optional: earlier points of the run (train --save-timeline).
+    if (header.contains("timeline")) {
+      std::size_t weight_count = 0;
+      for (const auto& [name, tensor] : weights) weight_count += static_cast<std::size_t>(tensor.numel());
+      checkpoint.timeline = timeline_from_json(header.at("timeline"), weight_count, floats_at);
     }
   } catch (const CheckpointError&) {
     throw;

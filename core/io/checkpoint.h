@@ -10,6 +10,7 @@
 #include "core/model/config.h"
 #include "core/train/adam_state.h"
 #include "core/train/metrics.h"
+#include "core/train/timeline.h"
 
 namespace vae {
 
@@ -40,7 +41,15 @@ struct Checkpoint {
   std::string rng_state;                    // generator state bytes; empty = reseed
   std::vector<std::int64_t> epoch_order;    // the shuffle of the epoch in progress
   std::string load_note;                    // what loading had to leave out, for people (e.g. a version-1 optimiser)
+  // Optional (train --save-timeline, the window's setting): earlier points of the run, oldest
+  // first, so that a loaded run can be replayed. Absent in most files; readers without it skip it.
+  std::vector<TimelineEntry> timeline;
 };
+
+// At most this many timeline points in a checkpoint (each also bounded by the file's size).
+constexpr std::size_t kMaxTimelinePoints = 100000;
+// Bytes the timeline adds to a checkpoint (what the CLI and the window state before saving).
+std::uint64_t timeline_bytes(const std::vector<TimelineEntry>& timeline);
 
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
 // Throws CheckpointError naming the file: missing, not a regular file, truncated, foreign, wrong

@@ -1,10 +1,14 @@
 #include "core/train/trainer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "core/errors.h"
 #include "core/io/checkpoint.h"
+#include "core/io/safe_file.h"
 #include "core/runtime/thread_priority.h"
 #include "core/train/session.h"
 
@@ -58,12 +62,55 @@ struct WorkerState {
 
 Trainer::Trainer(std::shared_ptr<const Dataset> data, const ModelConfig& model, const TrainConfig& train)
     : data_(std::move(data)), session_(std::make_unique<TrainingSession>(data_, model, train)) {
+  create_timeline(nullptr);
   launch();
 }
 
 Trainer::Trainer(std::shared_ptr<const Dataset> data, const Checkpoint& checkpoint, const TrainConfig& train)
     : data_(std::move(data)), session_(std::make_unique<TrainingSession>(data_, checkpoint, train)) {
+  create_timeline(&checkpoint);
   launch();
+}
+
+void Trainer::create_timeline(const Checkpoint* checkpoint) {
+  if (!session_->trainable()) return;  // read-only models do not move
+  // A scratch file for points beyond the memory budget; moved beside the checkpoint when one is
+  // known (set_autosave_path), since the temporary folder may itself live in memory.
+  static std::atomic<int> serial{0};
+  std::string folder = "/tmp";
+  try {
+    folder = std::filesystem::temp_directory_path().string();
+  } catch (const std::exception&) {
+  }
+  const std::string spill =
+      folder + "/vae-explorer-timeline-" + std::to_string(::getpid()) + "-" + std::to_string(serial++) + ".bin";
+  const auto model = session_->freeze();
+  timeline_ = std::make_shared<TimelineStore>(weight_count_of(*model), TimelineBudget{}, spill);
+  // A checkpoint that carried a timeline carries it again when saved: nothing is dropped silently.
+  if (checkpoint) save_timeline_ = !checkpoint->timeline.empty();
+  if (checkpoint)
+    for (const auto& entry : checkpoint->timeline)
+      if (entry.weights && entry.weights->size() == timeline_->weight_count())
+        timeline_->add(entry.point, *entry.weights);
+  // Where this trainer starts: a fresh model's initial weights, or where the checkpoint stopped.
+  TimelinePoint start;
+  start.epoch = session_->epoch();
+  start.step = session_->step();
+  const auto& epochs = session_->history().epochs;
+  if (!epochs.empty() && epochs.back().step == start.step) {
+    start.test_loss = epochs.back().test_loss;
+    start.train_loss = epochs.back().train_loss;
+  }
+  timeline_->add(start, flatten_weights(*model));
+}
+
+void Trainer::set_timeline_budget(const TimelineBudget& budget) {
+  if (!timeline_) return;
+  try {
+    timeline_->set_budget(budget);
+  } catch (const std::exception&) {
+    // A spill that failed dropped its point (the store says so in its count); nothing to undo.
+  }
 }
 
 void Trainer::launch() {
@@ -98,7 +145,10 @@ void Trainer::set_learning_rate(double lr) { post({Command::Kind::SetLearningRat
 void Trainer::set_epochs(int epochs) { post({Command::Kind::SetEpochs, double(epochs)}); }
 void Trainer::set_iw_samples(int k) { post({Command::Kind::SetIwSamples, double(k)}); }
 void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
-void Trainer::set_autosave_path(const std::string& path) { post({Command::Kind::SetAutosave, 0, path}); }
+void Trainer::set_autosave_path(const std::string& path) {
+  if (timeline_ && !path.empty()) timeline_->set_spill_path(path + ".timeline-scratch");
+  post({Command::Kind::SetAutosave, 0, path});
+}
 
 std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&published_); }
 
@@ -183,12 +233,29 @@ void Trainer::run_loop() {
   };
   auto save = [&](const std::string& path) {
     try {
-      vae::save_checkpoint(session.make_checkpoint(), path);
-      say("saved checkpoint " + path, false);
+      auto checkpoint = session.make_checkpoint();
+      std::string with;
+      if (save_timeline_ && timeline_) {
+        checkpoint.timeline = timeline_->entries();
+        with = " with its timeline (" + std::to_string(checkpoint.timeline.size()) + " points, " +
+               describe_bytes(timeline_bytes(checkpoint.timeline)) + ")";
+      }
+      vae::save_checkpoint(checkpoint, path);
+      say("saved checkpoint " + path + with, false);
       return true;
     } catch (const std::exception& error) {
       say(error.what(), true);
       return false;
+    }
+  };
+
+  // Keeps the current weights in the timeline; a failure (the spill file) is said, not fatal.
+  auto keep_point = [&](const TimelinePoint& point) {
+    if (!timeline_) return;
+    try {
+      timeline_->add(point, flatten_weights(*session.freeze()));
+    } catch (const std::exception& error) {
+      say(std::string("the timeline could not keep this point: ") + error.what(), true);
     }
   };
 
@@ -303,7 +370,13 @@ void Trainer::run_loop() {
       continue;
     }
     if (session.epoch_complete()) {
-      session.evaluate_epoch(&cancel_);
+      const EpochMetrics metrics = session.evaluate_epoch(&cancel_);
+      TimelinePoint point;
+      point.epoch = metrics.epoch;
+      point.step = metrics.step;
+      point.test_loss = metrics.test_loss;
+      point.train_loss = metrics.train_loss;
+      keep_point(point);
       // A failed autosave stops the run at once (paused, nothing discarded): training on
       // while nothing can be saved would lose every epoch after it.
       if (!w.autosave_path.empty() && !save(w.autosave_path)) {
@@ -314,6 +387,13 @@ void Trainer::run_loop() {
       if (session.planned_epochs_done() && w.state == TrainerState::Running) w.state = TrainerState::Finished;
       publish(true);
       continue;
+    }
+    const std::int64_t every = timeline_ ? timeline_->budget().every_steps : 0;
+    if (every > 0 && session.step() % every == 0) {
+      TimelinePoint point;
+      point.epoch = session.epoch();
+      point.step = session.step();
+      keep_point(point);
     }
     const auto now = Clock::now();
     const bool pause_now = w.state == TrainerState::Paused && w.steps_requested == 0;

@@ -13,6 +13,7 @@
 #include "core/data/dataset.h"
 #include "core/model/config.h"
 #include "core/train/snapshot.h"
+#include "core/train/timeline.h"
 
 namespace vae {
 
@@ -48,6 +49,16 @@ class Trainer {
   // Save after every finished epoch too (the CLI's --out), so a crash loses at most one epoch.
   void set_autosave_path(const std::string& path);
 
+  // The run's timeline: the weights at the end of every epoch (and every N steps when the budget
+  // says so), bounded by its budget; null for read-only models. Safe to list and read from any
+  // thread. A trainer continuing a checkpoint that carries a timeline starts with its points.
+  std::shared_ptr<const TimelineStore> timeline() const { return timeline_; }
+  void set_timeline_budget(const TimelineBudget& budget);
+  // Checkpoints this trainer writes (save_checkpoint, autosave) carry the timeline too (opt-in:
+  // each point adds the model's size to the file).
+  void set_save_timeline(bool on) { save_timeline_ = on; }
+  bool save_timeline() const { return save_timeline_; }
+
   std::shared_ptr<const Snapshot> snapshot() const;
   const Dataset& data() const { return *data_; }
   std::shared_ptr<const Dataset> data_ptr() const { return data_; }
@@ -78,6 +89,8 @@ class Trainer {
     std::string path;
   };
   void launch();
+  // The store, seeded with a checkpoint's timeline and the starting point (before the worker runs).
+  void create_timeline(const Checkpoint* checkpoint);
   void run();
   void run_loop();
   void post(Command command);
@@ -94,6 +107,8 @@ class Trainer {
   std::shared_ptr<const Snapshot> published_;  // accessed with std::atomic_load/store
   std::condition_variable done_cv_;            // with queue_mutex_: signalled when the worker goes idle
   std::function<void(const Snapshot&)> progress_callback_;
+  std::shared_ptr<TimelineStore> timeline_;
+  std::atomic<bool> save_timeline_{false};
   std::thread worker_;
 };
 

@@ -290,6 +290,24 @@ PY
     ! grep -q "epoch 3/5" full.err || { cat full.err; fail "trained on after the failed save"; }
     cmp -s m.ckpt before.ckpt || fail "the previous checkpoint was changed"
     ;;
+  timeline)
+    # train --save-timeline states the timeline's size and writes it into --out; a run resumed
+    # from such a checkpoint keeps carrying it; the options are checked before any work.
+    "$bin" train --data synthetic --epochs 2 --latent 2 --hidden 16 --out plain.ckpt 2> /dev/null
+    "$bin" train --data synthetic --epochs 2 --latent 2 --hidden 16 --save-timeline --timeline-memory-mb 0 \
+      --out t.ckpt 2> t.err
+    grep -q "timeline: 3 points of .* saved in t.ckpt" t.err || { cat t.err; fail "no statement of the timeline's size"; }
+    [ ! -e t.ckpt.timeline-scratch ] || fail "the spill file beside the checkpoint was left behind"
+    plain=$(stat -c %s plain.ckpt) timeline=$(stat -c %s t.ckpt)
+    # Three points of the 784-16-2 model's 26,004 weights, 4 bytes each, at least.
+    [ $((timeline - plain)) -ge $((3 * 26004 * 4)) ] || fail "t.ckpt is only $((timeline - plain)) bytes larger"
+    "$bin" train --resume t.ckpt --epochs 3 --out t3.ckpt 2> t3.err
+    grep -q "timeline: 4 points" t3.err || { cat t3.err; fail "the resumed run dropped the timeline"; }
+    "$bin" sample --model t3.ckpt --n 4 --out s.png 2> /dev/null  # readers that ignore it still load it
+    expect_exit 2 "--save-timeline writes the timeline into the --out checkpoint" -- \
+      "$bin" train --data synthetic --save-timeline
+    expect_exit 2 "--timeline-every must be 0" -- "$bin" train --data synthetic --timeline-every -5
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "PASS: $case_name"
