@@ -602,6 +602,13 @@ Checkpoint parse_checkpoint(const std::string& file, const std::string& path, bo
       if (bytes != static_cast<std::size_t>(param.nbytes()))
         throw std::runtime_error("weight '" + name + "' has the wrong size");
       std::memcpy(param.data_ptr(), file.data() + offset, bytes);
+      // Training never saves NaN or infinite weights (a bad step is undone first): such a file
+      // is damaged or crafted, and would only decode NaN (found by fuzz_resume).
+      if (param.scalar_type() == torch::kFloat) {
+        const float* values = param.data_ptr<float>();
+        for (std::int64_t k = 0; k < param.numel(); ++k)
+          if (!std::isfinite(values[k])) throw std::runtime_error("weight '" + name + "' holds NaN or infinite values");
+      }
     }
     checkpoint.model = std::make_shared<const ModelState>(model);
 
