@@ -28,11 +28,15 @@ namespace {
 
 // stb_image 2.27 (Debian 12) writes past a 257-entry table when a JPEG Huffman table (DHT)
 // declares more than 256 codes, or codes a 16-bit table cannot hold (found by fuzz_image). Such
-// tables are invalid JPEG: refuse them before stb sees them. Walks every marker segment (between
-// scans too); returns an empty string when the tables are fine, else what is wrong.
+// tables are invalid JPEG: refuse them before stb sees them. A scan that uses a table no DHT
+// defined makes stb read its uninitialised table (a SEGV, found by fuzz_image in a progressive
+// file): refused too. Walks every marker segment (between scans too); returns an empty string
+// when the tables are fine, else what is wrong.
 std::string check_jpeg_huffman_tables(const std::string& bytes) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t at = 2;  // after SOI
+  std::size_t at = 2;        // after SOI
+  bool defined[2][4] = {};   // [DC = 0, AC = 1][table id]
+  bool progressive = false;  // SOF2: a scan decodes either DC or AC coefficients
   while (at + 4 <= bytes.size()) {
     if (data[at] != 0xFF) {  // stb skips bytes between markers, and so must this walk
       ++at;
@@ -51,9 +55,25 @@ std::string check_jpeg_huffman_tables(const std::string& bytes) {
     const std::size_t length = (std::size_t(data[at + 2]) << 8) | data[at + 3];
     if (marker == 0xC4 && at + 2 + length > bytes.size()) return "a Huffman table segment runs past the end";
     if (length < 2 || at + 2 + length > bytes.size()) return "";  // truncated: stb says so
+    if (marker == 0xC2) progressive = true;
     if (marker == 0xDA) {
-      // A scan: skip its entropy-coded data to the next marker (progressive files define
-      // more tables between scans). 0xFF00 is a stuffed byte, 0xFFD0-D7 restart markers.
+      // The tables the scan's components use must exist: DC for a first DC scan, AC for an AC
+      // scan (progressive), both for a baseline scan. Malformed headers are left to stb.
+      const std::size_t components = length >= 3 ? data[at + 4] : 0;
+      if (length >= 6 + 2 * components && components >= 1 && components <= 4) {
+        const unsigned spectral_start = data[at + 5 + 2 * components];
+        const unsigned refinement = data[at + 7 + 2 * components] >> 4;
+        for (std::size_t c = 0; c < components; ++c) {
+          const unsigned tables = data[at + 6 + 2 * c];
+          const unsigned dc = tables >> 4, ac = tables & 15;
+          const bool needs_dc = !progressive || (spectral_start == 0 && refinement == 0);
+          const bool needs_ac = !progressive || spectral_start > 0;
+          if ((needs_dc && dc < 4 && !defined[0][dc]) || (needs_ac && ac < 4 && !defined[1][ac]))
+            return "a scan uses a Huffman table that was never defined";
+        }
+      }
+      // Skip its entropy-coded data to the next marker (progressive files define more tables
+      // between scans). 0xFF00 is a stuffed byte, 0xFFD0-D7 restart markers.
       at += 2 + length;
       while (at + 1 < bytes.size() &&
              !(data[at] == 0xFF && data[at + 1] != 0 && !(data[at + 1] >= 0xD0 && data[at + 1] <= 0xD7)))
@@ -64,6 +84,7 @@ std::string check_jpeg_huffman_tables(const std::string& bytes) {
       std::size_t p = at + 4;
       const std::size_t end = at + 2 + length;
       while (p + 17 <= end) {
+        if ((data[p] >> 4) < 2 && (data[p] & 15) < 4) defined[data[p] >> 4][data[p] & 15] = true;
         int total = 0;
         std::uint32_t code = 0;
         for (int bits = 1; bits <= 16; ++bits) {
