@@ -4,7 +4,8 @@
 #   1. reference MLP training on Fashion-MNIST: UI frame time p95
 #   2. conv VAE on a generated 64x64 RGB image folder, training: UI frame time p95
 #   3. the same conv model paused, dragging the cursor in Latent space: frames per second
-#   4. MLP training throughput with the window open / headless (train --json)
+#   4. 70,000 points in Latent space, panning: frames per second
+#   5. MLP training throughput with the window open / headless (train --json)
 # Usage: bench/window_fluidity.sh [build/vae-explorer] [seconds per case, default 40]
 # Numbers depend on the machine: run it on a quiet one (under flock /tmp/vae-bench.lock).
 set -euo pipefail
@@ -60,30 +61,41 @@ conv=(--data "images:$tmp/pics" --image-size 64 --rgb --model conv --likelihood 
 window "$seconds" "${conv[@]}" --epochs 100
 echo "conv 64x64 RGB, training:          UI frame p95 $(stats "$tmp/stats.json" frame_training p95_ms) ms (mean $(stats "$tmp/stats.json" frame_training mean_ms) ms)"
 
-# Paused (never started) conv model: drag the cursor around the Latent space plot.
-rm -f "$tmp/stats.json"
-env VAE_EXPLORER_CONFIG_DIR="$tmp/config" VAE_EXPLORER_FRAME_STATS="$tmp/stats.json" \
-  "$bin" "${conv[@]}" --no-train --layout-json "$tmp/layout.json" > "$tmp/app.log" 2>&1 &
-app=$!
-for _ in $(seq 300); do
-  python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); sys.exit(0 if "Latent space.Plot" in l and "Manifold.Grid" in l else 1)' "$tmp/layout.json" 2> /dev/null && break
-  sleep 0.2
-done
-sleep 5  # the test set encoded, the grids decoded
-read -r x y w h < <(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["Latent space.Plot"])' "$tmp/layout.json")
-xdotool mousemove $((x + w / 4)) $((y + h / 2)) mousedown 1
-# Circles, one mouse move every 10 ms, for half the case's time, in one xdotool command chain.
-python3 -c "
+# drag BUTTON: a paused window (started with the remaining arguments) is dragged in circles over
+# the Latent space plot with mouse BUTTON (1 moves the cursor z, 3 pans) for half the case's
+# time, one move every 10 ms; prints the mean frame interval while dragging, in ms.
+drag() {
+  local button=$1; shift
+  rm -f "$tmp/stats.json" "$tmp/layout.json"
+  env VAE_EXPLORER_CONFIG_DIR="$tmp/config" VAE_EXPLORER_FRAME_STATS="$tmp/stats.json" \
+    "$bin" "$@" --no-train --layout-json "$tmp/layout.json" > "$tmp/app.log" 2>&1 &
+  local app=$!
+  for _ in $(seq 300); do
+    python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); sys.exit(0 if "Latent space.Plot" in l and "Manifold.Grid" in l else 1)' "$tmp/layout.json" 2> /dev/null && break
+    sleep 0.2
+  done
+  sleep 5  # the test set encoded, the grids decoded
+  read -r x y w h < <(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["Latent space.Plot"])' "$tmp/layout.json")
+  xdotool mousemove $((x + w / 2 + w / 3)) $((y + h / 2)) mousedown "$button"
+  python3 -c "
 import math
 n = int($seconds / 2 / 0.01)
 print(' '.join('mousemove %d %d sleep 0.01' % ($x + $w / 2 + $w / 3 * math.cos(i / 30), $y + $h / 2 + $h / 3 * math.sin(i / 30))
                for i in range(n)))" > "$tmp/moves"
-# shellcheck disable=SC2046
-xdotool $(cat "$tmp/moves")
-xdotool mouseup 1
-kill -TERM $app; wait $app || true
-drag_ms=$(stats "$tmp/stats.json" interval_dragging mean_ms)
+  # shellcheck disable=SC2046
+  xdotool $(cat "$tmp/moves")
+  xdotool mouseup "$button"
+  kill -TERM $app; wait $app || true
+  stats "$tmp/stats.json" interval_dragging mean_ms
+}
+
+drag_ms=$(drag 1 "${conv[@]}")
 python3 -c "print('conv 64x64 RGB, paused, dragging:  %.0f fps (frame interval %s ms)' % (1000 / float('$drag_ms'), '$drag_ms'))"
+
+# 70,000 points (Fashion-MNIST's train + test size; the scatter's stress hook repeats the test
+# set's codes), panned with the right button.
+pan_ms=$(export VAE_EXPLORER_SCATTER_STRESS=70000; drag 3 --data fashion-mnist)
+python3 -c "print('70,000 points, panning:            %.0f fps (frame interval %s ms)' % (1000 / float('$pan_ms'), '$pan_ms'))"
 
 "$bin" train --data fashion-mnist --epochs 1 --json > "$tmp/headless.json" 2> /dev/null
 headless=$(python3 -c 'import json,sys; print("%.0f" % json.load(open(sys.argv[1]))["samples_per_sec"])' "$tmp/headless.json")

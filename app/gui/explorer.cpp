@@ -4,6 +4,7 @@
 
 #include "app/gui/logic/hash.h"
 #include "app/gui/session.h"
+#include "core/runtime/thread_priority.h"
 
 namespace vae::gui {
 
@@ -11,6 +12,7 @@ namespace {
 
 std::shared_ptr<const EncodedTestSet> encode_test_set(std::shared_ptr<const ModelState> model,
                                                       std::shared_ptr<const Dataset> data) {
+  enter_background_priority();  // a fresh std::async thread each time: lower it every time
   const auto t0 = std::chrono::steady_clock::now();
   auto set = std::make_shared<EncodedTestSet>();
   set->model = model;

@@ -177,14 +177,18 @@ void ScatterRenderer::draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, double cx, do
                            float point_size, float alpha, const ImVec4* palette, int palette_size, bool force) {
   if (!count_ || p1.x - p0.x < 2 || p1.y - p0.y < 2) return;
   const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+  // The texture covers the panel plus half its size on every side, at the same density: panning
+  // by up to that margin shows another part of the same texture (one textured quad) instead of
+  // re-rendering every point each frame.
+  const int view_w = std::max(1, int((p1.x - p0.x) * scale.x));
+  const int view_h = std::max(1, int((p1.y - p0.y) * scale.y));
+  const int margin_x = view_w / 2, margin_y = view_h / 2;
+  const double fb_units_per_pixel_x = units_per_pixel / scale.x, fb_units_per_pixel_y = units_per_pixel / scale.y;
   View next;
-  next.width = int((p1.x - p0.x) * scale.x);
-  next.height = int((p1.y - p0.y) * scale.y);
-  const double half_w = (p1.x - p0.x) / 2, half_h = (p1.y - p0.y) / 2;
-  next.scale[0] = float(1.0 / (units_per_pixel * half_w));
-  next.scale[1] = float(1.0 / (units_per_pixel * half_h));
-  next.offset[0] = float(-cx * next.scale[0]);
-  next.offset[1] = float(-cy * next.scale[1]);
+  next.width = view_w + 2 * margin_x;
+  next.height = view_h + 2 * margin_y;
+  next.scale[0] = float(2.0 / (fb_units_per_pixel_x * next.width));
+  next.scale[1] = float(2.0 / (fb_units_per_pixel_y * next.height));
   next.point_size = point_size * scale.x;
   next.alpha = alpha;
   next.palette_size = std::min(palette_size, 16);
@@ -192,15 +196,30 @@ void ScatterRenderer::draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, double cx, do
     const float rgba[4] = {palette[i].x, palette[i].y, palette[i].z, palette[i].w};
     std::memcpy(next.palette + i * 4, rgba, sizeof rgba);
   }
-  if (force || points_changed_ || std::memcmp(&next, &view_, sizeof view_) != 0) {
+  // Where the current centre lies in the cached texture, in whole framebuffer pixels.
+  next.offset[0] = view_.offset[0];
+  next.offset[1] = view_.offset[1];
+  const double shift_x = std::round((cx - render_cx_) / fb_units_per_pixel_x);
+  const double shift_y = std::round((cy - render_cy_) / fb_units_per_pixel_y);
+  const bool within_margin = std::abs(shift_x) <= margin_x && std::abs(shift_y) <= margin_y;
+  if (force || points_changed_ || !within_margin || std::memcmp(&next, &view_, sizeof view_) != 0) {
+    next.offset[0] = float(-cx * next.scale[0]);
+    next.offset[1] = float(-cy * next.scale[1]);
     view_ = next;
+    render_cx_ = cx;
+    render_cy_ = cy;
     points_changed_ = false;
     render_to_texture(next.width, next.height);
     ++g_generation;
   }
+  const double dx = std::round((cx - render_cx_) / fb_units_per_pixel_x);
+  const double dy = std::round((cy - render_cy_) / fb_units_per_pixel_y);
+  const float u0 = float((margin_x + dx) / view_.width), u1 = float((margin_x + dx + view_w) / view_.width);
+  const float v0 = float((margin_y + dy) / view_.height), v1 = float((margin_y + dy + view_h) / view_.height);
   list->AddCallback(premultiplied_blend, nullptr);
-  // GL textures start at the bottom row: flip v.
-  list->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(color_)), p0, p1, ImVec2(0, 1), ImVec2(1, 0));
+  // GL textures start at the bottom row: the panel's top edge is v1.
+  list->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(color_)), p0, p1, ImVec2(u0, v1),
+                 ImVec2(u1, v0));
   list->AddCallback(ImDrawCallback_ResetRenderState, nullptr);
 }
 

@@ -44,7 +44,9 @@ GLuint build_program(const char* vertex_source, const char* fragment_source);
 // Draws many coloured points with one draw call of our point shader into an offscreen texture,
 // which ImGui then shows as an image. ImGui's own renderer would need a quad of vertices per
 // point; and the cache means frames where only the cursor moves cost one textured quad, however
-// many points there are. The points are re-rendered only when they, the view or the size change.
+// many points there are. The texture reaches half a panel beyond each edge, so panning within
+// that margin is a textured quad too; the points are re-rendered only when they, the zoom, the
+// size or the style change, or a pan leaves the margin.
 class ScatterRenderer {
  public:
   ScatterRenderer() = default;
@@ -75,6 +77,7 @@ class ScatterRenderer {
   int fbo_width_ = 0, fbo_height_ = 0;
   std::size_t count_ = 0;
   bool points_changed_ = true;
+  double render_cx_ = 0, render_cy_ = 0;  // the data point at the cached texture's centre
   std::uint64_t renders_ = 0;
   std::vector<float> staging_;
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/runtime/cpu_kernel.h"
+#include "core/runtime/thread_priority.h"
 
 namespace vae {
 
@@ -36,6 +37,12 @@ BlasInfo detect_blas() {
   return info;
 }
 
+namespace {
+// CFS weights: nice 0 against nice 10 is 1024 : 110, so a waking UI thread preempts the trainer
+// at once and gets ~90 % of a contended core; the trainer keeps all the time the UI leaves idle.
+constexpr int kWindowBackgroundNice = 10;
+}  // namespace
+
 std::string configure_threads(ThreadProfile profile, int torch_threads) {
   // Measured on this 2-core machine with the reference model (bench/train_throughput.sh, README):
   // headless, 2 torch intra-op threads with OpenBLAS on both cores is fastest (18.6k samples/s vs
@@ -43,6 +50,11 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
   // llvmpipe need a core too: 1 torch thread and 1 OpenBLAS thread keep frames and training steady.
   // VAE_TORCH_THREADS and OPENBLAS_NUM_THREADS override the profile (for benchmarks).
   int threads = profile == ThreadProfile::Headless ? 2 : 1;
+  // With the window, background threads (trainer, decoders, encoders) run kWindowBackgroundNice
+  // below the UI thread so that a frame never queues behind a training step (thread_priority.h).
+  set_background_niceness(profile == ThreadProfile::WithWindow ? kWindowBackgroundNice : 0);
+  // OpenBLAS started its pool when it loaded, from this (the UI) thread: lower it too.
+  if (profile == ThreadProfile::WithWindow) lower_existing_threads();
   if (const char* env = std::getenv("VAE_TORCH_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
   if (torch_threads > 0) threads = torch_threads;
   torch::set_num_threads(threads);
@@ -59,6 +71,7 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
     out << get_blas_threads();
   else
     out << "n/a";
+  if (background_niceness() > 0) out << ", background nice +" << background_niceness();
   out << "; BLAS " << active_blas_kernel().describe();
   return out.str();
 }

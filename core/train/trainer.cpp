@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "core/io/checkpoint.h"
+#include "core/runtime/thread_priority.h"
 #include "core/train/session.h"
 
 namespace vae {
@@ -112,6 +113,7 @@ void Trainer::wait_until_done() {
 }
 
 void Trainer::run() {
+  enter_background_priority();  // below the window's UI thread (a no-op for the CLI)
   // Nothing may escape the worker: any failure becomes the Failed state and a message.
   try {
     run_loop();

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "app/gui/logic/rgba.h"
+#include "core/runtime/thread_priority.h"
 
 namespace vae::gui {
 
@@ -67,6 +68,7 @@ bool DecodeWorker::busy(int slot_id) const {
 }
 
 void DecodeWorker::run() {
+  enter_background_priority();  // pictures wait for the UI thread, not the other way round
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] {

@@ -1,0 +1,63 @@
+#include "core/runtime/thread_priority.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace vae {
+
+namespace {
+std::atomic<int> niceness{0};
+}  // namespace
+
+void set_background_niceness(int increment) { niceness.store(increment < 0 ? 0 : increment); }
+
+int background_niceness() { return niceness.load(); }
+
+bool enter_background_priority() {
+  const int increment = niceness.load();
+  if (increment == 0) return true;
+#if defined(__linux__)
+  // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value; raising it needs
+  // no privilege.
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (current == -1 && errno != 0) return false;
+  return setpriority(PRIO_PROCESS, tid, current + increment) == 0;
+#else
+  return false;
+#endif
+}
+
+int lower_existing_threads() {
+  const int increment = niceness.load();
+  if (increment == 0) return 0;
+  int lowered = 0;
+#if defined(__linux__)
+  const auto self = static_cast<id_t>(syscall(SYS_gettid));
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    char* end = nullptr;
+    const std::string name = entry.path().filename().string();
+    const long tid = std::strtol(name.c_str(), &end, 10);
+    if (*end != '\0' || tid <= 0 || static_cast<id_t>(tid) == self) continue;
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (current == -1 && errno != 0) continue;  // the thread has just ended
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + increment) == 0) ++lowered;
+  }
+#endif
+  return lowered;
+}
+
+}  // namespace vae
