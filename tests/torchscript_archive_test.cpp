@@ -2,8 +2,6 @@
 // saved by LibTorch itself is accepted and loads; damaged or crafted containers are refused with
 // the file named, before LibTorch reads them.
 #include <gtest/gtest.h>
-#include <torch/script.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +10,7 @@
 #include "core/model/torchscript_vae.h"
 #include "core/model/vae.h"
 #include "test_util.h"
+#include "tiny_torchscript.h"
 
 namespace vae {
 namespace {
@@ -25,22 +24,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 const char* kMetadata = R"({"image_shape": [1, 4, 4], "latent_dim": 2, "likelihood": "bernoulli"})";
 
-// A TorchScript VAE on 1x4x4 images with latent size 2, saved by LibTorch.
-std::string saved_module(const std::string& metadata) {
-  torch::jit::Module module("TinyVae");
-  module.define(R"(
-def encode(self, x):
-    n = x.size(0)
-    return torch.zeros(n, 2), torch.zeros(n, 2)
-def decode(self, z):
-    return torch.zeros(z.size(0), 1, 4, 4)
-)");
-  std::ostringstream out;
-  torch::jit::ExtraFilesMap extra;
-  if (!metadata.empty()) extra[kTorchScriptMetadataName] = metadata;
-  module.save(out, extra);
-  return out.str();
-}
+std::string saved_module(const std::string& metadata) { return testing::tiny_torchscript_archive(metadata); }
 
 template <typename F>
 void expect_refused(F&& call, const std::string& path, const std::string& part) {

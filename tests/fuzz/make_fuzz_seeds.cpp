@@ -1,7 +1,6 @@
 // make_fuzz_seeds DIR: writes the seed corpora of the fuzz targets (DIR/idx, DIR/image,
 // DIR/checkpoint, DIR/resume, DIR/torchscript), made by the code under test itself, plus the inputs of the
 // issue-10 probe that used to crash, hang or allocate without bound (as regression seeds).
-#include <torch/script.h>
 #include <zlib.h>
 
 #include <stb/stb_image_write.h>
@@ -9,12 +8,12 @@
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <sstream>
 
 #include "core/data/dataset.h"
 #include "core/io/checkpoint.h"
 #include "core/io/export.h"
 #include "core/train/session.h"
+#include "tests/tiny_torchscript.h"
 
 namespace fs = std::filesystem;
 using namespace vae;
@@ -168,17 +167,7 @@ std::string zip(const std::vector<std::pair<std::string, std::string>>& files, b
 void torchscript_seeds(const fs::path& dir) {
   const std::string metadata =
       R"({"image_shape": [1, 4, 4], "latent_dim": 2, "likelihood": "bernoulli", "class_names": ["a", "b"]})";
-  torch::jit::Module module("VaeSeed");
-  module.define(R"(
-def encode(self, x):
-    n = x.size(0)
-    return torch.zeros(n, 2), torch.zeros(n, 2)
-def decode(self, z):
-    return torch.zeros(z.size(0), 1, 4, 4)
-)");
-  std::ostringstream saved;
-  module.save(saved, {{"vae_explorer.json", metadata}});
-  write(dir / "libtorch.pt", saved.str());
+  write(dir / "libtorch.pt", testing::tiny_torchscript_archive(metadata));
   const std::vector<std::pair<std::string, std::string>> files = {
       {"m/data.pkl", std::string("\x80\x02}q\x00.", 6)},
       {"m/code/__torch__.py", "def encode(self, x):\n    return x\n"},
