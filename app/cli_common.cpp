@@ -68,6 +68,27 @@ void check_option(const char* option, double value, double lowest, double highes
   }
 }
 
+void check_model_data_options(const ModelDataOptions& o) {
+  if (o.hidden.empty() || o.hidden.size() > 64) throw ConfigError("--hidden takes 1 to 64 layer widths");
+  for (int width : o.hidden) check_option("--hidden", width, 1, 8192);
+  check_option("--latent", o.latent, 1, 256);
+  check_option("--sigma", o.sigma, 1e-4, 99);
+  check_option("--beta", o.beta, 0, 1000);
+  check_option("--epochs", o.epochs, 0, 100000);
+  check_option("--batch", o.batch, 1, 65536);
+  if (!(o.lr > 0 && o.lr < 10))
+    throw ConfigError("--lr " + std::to_string(o.lr) + " is out of range: choose above 0 and below 10");
+  check_option("--iw-samples", o.iw_samples, 0, 100000);
+  check_option("--iw-limit", o.iw_limit, 1, 10000000);
+  check_option("--image-size", o.image_size, 4, 256);
+  if (!(o.test_fraction > 0 && o.test_fraction < 1))
+    throw ConfigError("--test-fraction " + std::to_string(o.test_fraction) +
+                      " is out of range: choose above 0 and below 1");
+  check_option("--codebook", o.codebook, 2, 4096);
+  check_option("--code-dim", o.code_dim, 1, 1024);
+  check_option("--commitment", o.commitment, 0, 100);
+}
+
 int guarded(const char* command, const std::function<int()>& body) {
   InterruptHandler handler;
   interrupted.store(false);

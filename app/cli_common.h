@@ -87,6 +87,9 @@ struct ModelDataOptions {
 };
 // Registers the options above on `app` (a command or an option group).
 void add_model_data_options(CLI::App& app, ModelDataOptions& options);
+// Every number of those options within its range, with the option's name (ConfigError), for
+// `train` and the window alike.
+void check_model_data_options(const ModelDataOptions& options);
 
 struct LoadedModel {
   Checkpoint checkpoint;

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("ood")) return ood();
 #ifdef VAE_WITH_GUI
   const int invalid = vae::cli::guarded("window", [&] {
+    vae::cli::check_model_data_options(window_model);
+    vae::cli::check_option("--width", gui.width, 320, 16384);
+    vae::cli::check_option("--height", gui.height, 240, 16384);
+    vae::cli::check_option("--frames", gui.frames, 0, 1000000);
     gui.model = window_model.model_config();
     gui.train = window_model.train_config();
     gui.data = window_model.data_spec();

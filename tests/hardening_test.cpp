@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/data/dataset.h"
@@ -196,6 +197,71 @@ TEST(HostileImages, JpegHuffmanTableWithTooManyCodesIsRefused) {
   expect_error<DataError>([&] { decode_image(jpeg, "h.jpg", 1); }, {"h.jpg", "corrupt JPEG", "Huffman table"});
 }
 
+// A grey PNG of width x height whose IDAT holds `stream` (zlib), with valid chunk CRCs.
+std::string png_with_stream(std::uint32_t width, std::uint32_t height, const std::string& stream) {
+  auto be = [](std::uint32_t v) {
+    std::string out;
+    for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
+    return out;
+  };
+  auto chunk = [&](const std::string& type, const std::string& data) {
+    const std::string body = type + data;
+    return be(std::uint32_t(data.size())) + body +
+           be(std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
+  };
+  const std::string ihdr = be(width) + be(height) + std::string("\x08\x00\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", stream) + chunk("IEND", "");
+}
+
+std::string zlib_compress(const std::string& raw) {
+  uLongf size = compressBound(uLong(raw.size()));
+  std::string out(size, '\0');
+  compress(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()));
+  out.resize(size);
+  return out;
+}
+
+TEST(HostileImages, PngStreamThatInflatesWithoutBoundIsRefused) {
+  // fuzz_image's finding: an 83-byte 6x5 PNG whose damaged IDAT made stb 2.27 inflate into a
+  // buffer doubled without limit (450 MB at peak, 2.3 s for three decodes under ASan).
+  const std::string bytes(
+      "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x06\x00\x00\x00\x05"
+      "\x08\x00\x00\x00\x00\x43\x19\x33\x00\x3a\x00\xc2\x00\x49\x44\x41\x54\x78\x5e\x63\x64\xe0\x06\x01"
+      "\x46\x27\x30\xc5\x02\xa1\x18\x8f\x41\x04\x2f\x39\xc0\x14\x00\x29\x6a\x02\x6e\xa5\x14\xd3\xa8\x00"
+      "\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82",
+      83);  // tests/fuzz/regressions/image/png-idat-inflates-without-bound.png
+  expect_error<DataError>([&] { decode_image(bytes, "z.png", 1); }, {"z.png", "corrupt PNG"});
+  // More pixel data than 6x5 needs, and a stream cut short: refused before stb inflates them.
+  expect_error<DataError>(
+      [&] { decode_image(png_with_stream(6, 5, zlib_compress(std::string(100000, '\0'))), "l.png", 1); },
+      {"l.png", "expands beyond"});
+  const std::string whole = zlib_compress(std::string(5 * 7, '\0'));
+  expect_error<DataError>([&] { decode_image(png_with_stream(6, 5, whole.substr(0, whole.size() - 6)), "t.png", 1); },
+                          {"t.png", "corrupt PNG"});
+  // The exact stream decodes.
+  const auto image = decode_image(png_with_stream(6, 5, whole), "ok.png", 1);
+  EXPECT_EQ(image.width, 6);
+  EXPECT_EQ(image.height, 5);
+}
+
+TEST(HostileImages, JpegScanWithAnUndefinedHuffmanTableIsRefused) {
+  // fuzz_image's finding: a progressive JPEG whose AC scan uses a table no DHT defined made stb
+  // 2.27 read its uninitialised table (SEGV under ASan).
+  const std::string jpeg(
+      "\xff\xd8\xff\xe9\x00\x10\x4a\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10\x10"
+      "\x10\xff\xc2\x00\x11\x08\x00\x05\x00\x06\x03\x01\x11\x00\x02\x11\x01\x03\x11\x01\xff\xc4\x00\x14"
+      "\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07\xff\xc4\x00\x15\x01\x01"
+      "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x06\x07\xff\xda\x00\x0c\x03\x01\x00"
+      "\x02\x10\x03\x10\x00\x00\x01\x0e\xb1\x22\xff\xc4\x00\x16\x10\x00\x03\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x61\xa1\xd1\xff\xda\x00\x08\x01\x03\x01\x01\x3f\x10\x7d\x61\xff\xc4"
+      "\x00\x17\x11\x00\x03\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x2c\x0f\xff"
+      "\xda\x00\x08\x09\x02\x01\x01\x3f\x10\xd1\x29\xff\xc4\x00\x16\x10\x00\x03\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x61\xa1\xff\xda\x00\x08\x01\x01\x00\x01\x3f\x10\x65\x1f\xff"
+      "\xd9",
+      217);  // tests/fuzz/regressions/image/jpeg-progressive-undefined-ac-table.jpg
+  expect_error<DataError>([&] { decode_image(jpeg, "p.jpg", 1); }, {"p.jpg", "corrupt JPEG", "never defined"});
+}
+
 TEST(HostileImages, ImageFolderWithAPnmNamesTheFile) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("a"));
@@ -367,6 +433,15 @@ TEST_F(HostileCheckpoint, CorruptOptimiserMomentsAreRefused) {
   const float nan = -1.0f;
   std::memcpy(parts_.blobs.data() + offset, &nan, sizeof nan);
   expect_refused({"optimiser state", "invalid values"});
+}
+
+TEST_F(HostileCheckpoint, NanWeightIsRefused) {
+  // fuzz_resume's finding: a NaN weight reached the fused step's exp (undefined behaviour in its
+  // float-to-int conversion under UBSan). Training never saves one.
+  const auto offset = parts_.header["tensors"][2]["offset"].get<std::size_t>();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(parts_.blobs.data() + offset, &nan, sizeof nan);
+  expect_refused({"NaN or infinite"});
 }
 
 TEST_F(HostileCheckpoint, OptimiserStateOfAnotherSizeIsRefused) {

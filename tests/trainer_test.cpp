@@ -116,15 +116,17 @@ TEST(Trainer, PauseStepResumeStop) {
 TEST(Trainer, ReadersNeverWaitOnAStep) {
   Trainer trainer(shapes(), small_model(), train_config(1000));
   trainer.start();
-  // While training runs, taking a snapshot must cost microseconds, not a training step.
-  double worst = 0;
+  // While training runs, taking a snapshot must cost microseconds, not a training step. Counted,
+  // not the worst read: on a loaded machine (or under TSan) a thread can be preempted for
+  // milliseconds in any read, while readers that waited on steps would be slow in most of them.
+  int slow = 0;
   for (int i = 0; i < 2000; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto snap = trainer.snapshot();
-    worst = std::max(worst, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    slow += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > 0.002;
     ASSERT_TRUE(snap);
   }
-  EXPECT_LT(worst, 0.002);
+  EXPECT_LE(slow, 20) << slow << " of 2000 reads took over 2 ms";
 }
 
 TEST(Trainer, DestructorStopsARunningWorker) {

@@ -46,15 +46,14 @@ double axis_value(double v, bool log_y) {
 }
 
 // Index of the first step whose epoch is >= x.
-std::size_t lower_step(const std::vector<StepMetrics>& steps, double x) {
+std::size_t lower_step(const StepLog& steps, double x) {
   return std::size_t(
       std::lower_bound(steps.begin(), steps.end(), x, [](const StepMetrics& m, double v) { return m.epoch < v; }) -
       steps.begin());
 }
 
-void draw_series(ImDrawList* list, const PlotFrame& f, const std::vector<StepMetrics>& steps,
-                 const std::vector<float>* smooth, int series, std::size_t first, std::size_t last, ImU32 color,
-                 float thickness) {
+void draw_series(ImDrawList* list, const PlotFrame& f, const StepLog& steps, const std::vector<float>* smooth,
+                 int series, std::size_t first, std::size_t last, ImU32 color, float thickness) {
   // At most about two points per pixel column: thousands of steps stay cheap to draw.
   const std::size_t stride = std::max<std::size_t>(1, (last - first) / std::size_t(2 * (f.inner1.x - f.inner0.x) + 1));
   std::vector<ImVec2> points;

@@ -212,15 +212,15 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   for (std::size_t t = 0; t < columns.size(); ++t)
     if (columns[t]->size() != n)
       throw std::runtime_error("history series '" + history.term_names[t] + "' has the wrong length");
-  history.steps.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    auto& s = history.steps[i];
+    StepMetrics s;
     s.step = integer<std::int64_t>(steps["step"][i]);
     s.epoch = steps["epoch"][i].get<double>();
     s.loss = float_or_nan(steps[loss_key][i]);
     for (const json* column : columns) s.terms.push_back(float_or_nan((*column)[i]));
     s.beta = steps["beta"][i].get<float>();
     s.samples_per_sec = steps["samples_per_sec"][i].get<float>();
+    history.steps.push_back(std::move(s));
   }
   for (const auto& e : j.at("epochs")) {
     EpochMetrics m;
@@ -658,6 +658,13 @@ Checkpoint parse_checkpoint(const std::string& file, const std::string& path, bo
       if (bytes != static_cast<std::size_t>(param.nbytes()))
         throw std::runtime_error("weight '" + name + "' has the wrong size");
       std::memcpy(param.data_ptr(), file.data() + offset, bytes);
+      // Training never saves NaN or infinite weights (a bad step is undone first): such a file
+      // is damaged or crafted, and would only decode NaN (found by fuzz_resume).
+      if (param.scalar_type() == torch::kFloat) {
+        const float* values = param.data_ptr<float>();
+        for (std::int64_t k = 0; k < param.numel(); ++k)
+          if (!std::isfinite(values[k])) throw std::runtime_error("weight '" + name + "' holds NaN or infinite values");
+      }
     }
     checkpoint.model = std::make_shared<const ModelState>(model);
 

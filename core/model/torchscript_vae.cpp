@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/model/torchscript_archive.h"
 #include "core/model/vae.h"
 
 namespace vae {
@@ -202,11 +203,13 @@ std::shared_ptr<const ModelState> load_torchscript_vae(const std::string& path) 
   }
   if (!looks_like_zip_archive(path))
     throw CheckpointError(path + ": not a VAE Explorer checkpoint or a TorchScript archive (unknown file format)");
+  // Our own bounded reader checks the container and the metadata first: LibTorch's reader trusts
+  // the archive's offsets and sizes.
+  const ModelConfig config = inspect_torchscript_archive(path).config;
 
-  torch::jit::ExtraFilesMap extra{{kTorchScriptMetadataName, ""}};
   torch::jit::Module module;
   try {
-    module = torch::jit::load(path, torch::Device(torch::kCPU), extra);
+    module = torch::jit::load(path, torch::Device(torch::kCPU));
   } catch (const c10::Error& error) {
     const std::string message = first_line(error.what_without_backtrace());
     if (message.find("constants.pkl") != std::string::npos || message.find("code/") != std::string::npos)
@@ -217,11 +220,6 @@ std::shared_ptr<const ModelState> load_torchscript_vae(const std::string& path) 
   } catch (const std::exception& error) {
     throw CheckpointError(path + ": not a loadable TorchScript module (" + first_line(error.what()) + ")");
   }
-  if (extra[kTorchScriptMetadataName].empty())
-    throw CheckpointError(path + ": no " + std::string(kTorchScriptMetadataName) +
-                          " in the archive's _extra_files: save with torch.jit.save(module, path, _extra_files={\"" +
-                          kTorchScriptMetadataName + "\": json.dumps({...})}) as README.md describes");
-  const ModelConfig config = parse_torchscript_metadata(extra[kTorchScriptMetadataName], path);
   for (const char* method : {"encode", "decode"})
     if (!module.find_method(method))
       throw CheckpointError(path + ": the TorchScript module has no method '" + method +

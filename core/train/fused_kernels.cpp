@@ -35,7 +35,9 @@ inline float vexp(float x) {
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
   const float y = p * r2 + r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  // NaN in (a diverged step, a crafted checkpoint) must come out as NaN, not as undefined
+  // behaviour in the conversion (found by fuzz_resume under UBSan): y is NaN then anyway.
+  const std::int32_t bits = (static_cast<std::int32_t>(n == n ? n : 0.0f) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return y * scale;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/train/chunked_log.h"
+
 namespace vae {
 
 struct StepMetrics {
@@ -35,11 +37,16 @@ struct EpochMetrics {
   std::vector<float> activity;    // Cov_x(E_q[z_d]), Burda et al.'s activity statistic
 };
 
+// Append-only, and shared by copies (chunked_log.h): every snapshot holds the whole history, so
+// publishing one costs the same at step 10^6 as at step 10.
+using StepLog = ChunkedLog<StepMetrics, 4096>;
+using EpochLog = ChunkedLog<EpochMetrics, 256>;
+
 struct MetricHistory {
   std::string loss_name = "neg_elbo";  // what StepMetrics::loss is: "neg_elbo" or "loss"
   std::vector<std::string> term_names = {"recon", "kl"};
-  std::vector<StepMetrics> steps;
-  std::vector<EpochMetrics> epochs;
+  StepLog steps;
+  EpochLog epochs;
 
   // Index of a named term, or -1.
   int term_index(const std::string& name) const {

@@ -29,6 +29,7 @@ struct Snapshot {
   double samples_per_sec = 0;       // recent training throughput
   double eta_seconds = -1;          // to the end of the planned epochs; < 0 when unknown
   double train_seconds = 0;         // time spent in optimiser steps by this trainer (no evaluation)
+  double publish_seconds = 0;       // what building this snapshot cost the worker (bench/long_run_rss.sh)
   std::int64_t train_examples = 0;  // examples those steps processed
 
   MetricHistory history;

@@ -222,6 +222,7 @@ void Trainer::run_loop() {
     snap->message_is_error = w.message_is_error;
     snap->message_id = w.message_id;
     w.last_publish = now;
+    snap->publish_seconds = std::chrono::duration<double>(Clock::now() - now).count();
     std::atomic_store(&published_, std::shared_ptr<const Snapshot>(snap));
     std::function<void(const Snapshot&)> callback;
     {

@@ -198,7 +198,9 @@ PY
     expect_exit 1 "cannot open a window" -- env -u DISPLAY -u WAYLAND_DISPLAY "$bin" --data synthetic --model conv \
       --image-size 32 --rgb --likelihood gaussian --sigma 0.2 --learn-variance --iw-samples 5 --hidden 64 --latent 4
     expect_exit 2 "transformer" -- env -u DISPLAY "$bin" --model transformer
-    expect_exit 2 "latent size 0" -- env -u DISPLAY "$bin" --latent 0
+    expect_exit 2 "--latent 0 is out of range" -- env -u DISPLAY "$bin" --latent 0
+    expect_exit 2 "--width 100000 is out of range" -- env -u DISPLAY "$bin" --width 100000
+    expect_exit 2 "--frames -1 is out of range" -- env -u DISPLAY "$bin" --frames -1
     ;;
 
   hostile)

@@ -1,5 +1,5 @@
 // make_fuzz_seeds DIR: writes the seed corpora of the fuzz targets (DIR/idx, DIR/image,
-// DIR/checkpoint, DIR/resume), made by the code under test itself, plus the inputs of the
+// DIR/checkpoint, DIR/resume, DIR/torchscript), made by the code under test itself, plus the inputs of the
 // issue-10 probe that used to crash, hang or allocate without bound (as regression seeds).
 #include <zlib.h>
 
@@ -13,6 +13,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/export.h"
 #include "core/train/session.h"
+#include "tests/tiny_torchscript.h"
 
 namespace fs = std::filesystem;
 using namespace vae;
@@ -127,6 +128,59 @@ void checkpoint_seeds(const fs::path& dir, const fs::path& resume_dir) {
   write(dir / "regression-version1.ckpt", v1);
 }
 
+// A zip archive written by hand (stored or raw-deflated entries, no ZIP64): the layout the
+// bounded reader must accept besides LibTorch's own.
+std::string zip(const std::vector<std::pair<std::string, std::string>>& files, bool deflated) {
+  auto le = [](std::uint64_t v, int bytes) {
+    std::string out;
+    for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+    return out;
+  };
+  std::string body, directory;
+  for (const auto& [name, data] : files) {
+    std::string stored = data;
+    if (deflated) {
+      stored.assign(compressBound(data.size()) + 64, '\0');
+      z_stream z{};
+      deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+      z.avail_in = static_cast<uInt>(data.size());
+      z.next_out = reinterpret_cast<Bytef*>(stored.data());
+      z.avail_out = static_cast<uInt>(stored.size());
+      deflate(&z, Z_FINISH);
+      stored.resize(z.total_out);
+      deflateEnd(&z);
+    }
+    const std::uint32_t crc = crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+    const std::string common = le(20, 2) + le(0, 2) + le(deflated ? 8 : 0, 2) + le(0, 4) + le(crc, 4) +
+                               le(stored.size(), 4) + le(data.size(), 4) + le(name.size(), 2) + le(0, 2);
+    directory +=
+        le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + name;
+    body += le(0x04034b50, 4) + common + name + stored;
+  }
+  return body + directory + le(0x06054b50, 4) + le(0, 4) + le(files.size(), 2) + le(files.size(), 2) +
+         le(directory.size(), 4) + le(body.size(), 4) + le(0, 2);
+}
+
+// TorchScript archives: one saved by LibTorch itself (encode/decode on 1x4x4 images, latent 2),
+// and hand-made ones (stored, deflated, metadata alone).
+void torchscript_seeds(const fs::path& dir) {
+  const std::string metadata =
+      R"({"image_shape": [1, 4, 4], "latent_dim": 2, "likelihood": "bernoulli", "class_names": ["a", "b"]})";
+  write(dir / "libtorch.pt", testing::tiny_torchscript_archive(metadata));
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"m/data.pkl", std::string("\x80\x02}q\x00.", 6)},
+      {"m/code/__torch__.py", "def encode(self, x):\n    return x\n"},
+      {"m/version", "3\n"},
+      {"m/extra/vae_explorer.json", metadata}};
+  write(dir / "stored.zip", zip(files, false));
+  write(dir / "deflated.zip", zip(files, true));
+  write(dir / "metadata.json", metadata);
+  write(dir / "conditional.json",
+        R"({"image_shape": [3, 8, 8], "latent_dim": 4, "likelihood": "gaussian", "sigma": 0.1, )"
+        R"("conditional": true, "class_names": ["x", "y", "z"]})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,10 +189,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root(argv[1]);
-  for (const char* target : {"idx", "image", "checkpoint", "resume"}) fs::create_directories(root / target);
+  for (const char* target : {"idx", "image", "checkpoint", "resume", "torchscript"})
+    fs::create_directories(root / target);
   idx_seeds(root / "idx");
   image_seeds(root / "image");
   checkpoint_seeds(root / "checkpoint", root / "resume");
+  torchscript_seeds(root / "torchscript");
   std::cout << "seeds written to " << root.string() << "\n";
   return 0;
 }
