@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
@@ -139,7 +140,7 @@ void HealthPanel::draw() {
   const Snapshot& snap = ctx_.session.snapshot();
   const auto& epochs = snap.history.epochs;
   if (built_epochs_ != epochs.size() || built_trainer_ != ctx_.session.trainer_serial()) {
-    map_ = posterior_health_map(epochs);
+    map_ = posterior_health_map(std::vector<EpochMetrics>(epochs.begin(), epochs.end()));  // a few per run
     built_epochs_ = epochs.size();
     built_trainer_ = ctx_.session.trainer_serial();
   }
