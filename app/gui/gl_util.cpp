@@ -199,9 +199,9 @@ void ScatterRenderer::draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, double cx, do
   // Where the current centre lies in the cached texture, in whole framebuffer pixels.
   next.offset[0] = view_.offset[0];
   next.offset[1] = view_.offset[1];
-  const double shift_x = std::round((cx - render_cx_) / fb_units_per_pixel_x);
-  const double shift_y = std::round((cy - render_cy_) / fb_units_per_pixel_y);
-  const bool within_margin = std::abs(shift_x) <= margin_x && std::abs(shift_y) <= margin_y;
+  double dx = std::round((cx - render_cx_) / fb_units_per_pixel_x);
+  double dy = std::round((cy - render_cy_) / fb_units_per_pixel_y);
+  const bool within_margin = std::abs(dx) <= margin_x && std::abs(dy) <= margin_y;
   if (force || points_changed_ || !within_margin || std::memcmp(&next, &view_, sizeof view_) != 0) {
     next.offset[0] = float(-cx * next.scale[0]);
     next.offset[1] = float(-cy * next.scale[1]);
@@ -211,9 +211,8 @@ void ScatterRenderer::draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, double cx, do
     points_changed_ = false;
     render_to_texture(next.width, next.height);
     ++g_generation;
+    dx = dy = 0;  // the texture is centred on (cx, cy) now
   }
-  const double dx = std::round((cx - render_cx_) / fb_units_per_pixel_x);
-  const double dy = std::round((cy - render_cy_) / fb_units_per_pixel_y);
   const float u0 = float((margin_x + dx) / view_.width), u1 = float((margin_x + dx + view_w) / view_.width);
   const float v0 = float((margin_y + dy) / view_.height), v1 = float((margin_y + dy + view_h) / view_.height);
   list->AddCallback(premultiplied_blend, nullptr);

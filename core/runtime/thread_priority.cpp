@@ -17,6 +17,17 @@ namespace vae {
 
 namespace {
 std::atomic<int> niceness{0};
+
+#if defined(__linux__)
+// On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value; raising it needs no
+// privilege. False when the thread is gone or the call was refused.
+bool lower_thread(id_t tid, int increment) {
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (current == -1 && errno != 0) return false;
+  return setpriority(PRIO_PROCESS, tid, current + increment) == 0;
+}
+#endif
 }  // namespace
 
 void set_background_niceness(int increment) { niceness.store(increment < 0 ? 0 : increment); }
@@ -27,13 +38,7 @@ bool enter_background_priority() {
   const int increment = niceness.load();
   if (increment == 0) return true;
 #if defined(__linux__)
-  // On Linux, PRIO_PROCESS with a thread id sets that one thread's nice value; raising it needs
-  // no privilege.
-  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
-  errno = 0;
-  const int current = getpriority(PRIO_PROCESS, tid);
-  if (current == -1 && errno != 0) return false;
-  return setpriority(PRIO_PROCESS, tid, current + increment) == 0;
+  return lower_thread(static_cast<id_t>(syscall(SYS_gettid)), increment);
 #else
   return false;
 #endif
@@ -51,10 +56,7 @@ int lower_existing_threads() {
     const std::string name = entry.path().filename().string();
     const long tid = std::strtol(name.c_str(), &end, 10);
     if (*end != '\0' || tid <= 0 || static_cast<id_t>(tid) == self) continue;
-    errno = 0;
-    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-    if (current == -1 && errno != 0) continue;  // the thread has just ended
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), current + increment) == 0) ++lowered;
+    if (lower_thread(static_cast<id_t>(tid), increment)) ++lowered;  // false: the thread has just ended
   }
 #endif
   return lowered;
