@@ -14,6 +14,7 @@
 #include "core/io/safe_file.h"
 #include "core/runtime/runtime.h"
 #include "core/train/distributed.h"
+#include "core/train/onednn_gemm.h"
 #include "core/train/trainer.h"
 
 namespace vae::cli {
@@ -27,6 +28,7 @@ struct TrainOptions : ModelDataOptions {
   std::string samples;
   bool json = false;
   int torch_threads = 0;
+  std::string precision = "fp32";  // the fused MLP step's GEMMs: fp32 or bf16 (AVX512-BF16)
   // Data-parallel training (core/train/distributed.h).
   int world_size = 1;
   int rank = 0;
@@ -64,6 +66,10 @@ nlohmann::json epoch_json(const EpochMetrics& e, const MetricHistory& history) {
 void check_options(const TrainOptions& o) {
   check_model_data_options(o);
   check_option("--torch-threads", o.torch_threads, 0, 256);
+  if (parse_gemm_precision(o.precision) == GemmPrecision::Bf16) {
+    if (const std::string why = bf16_unavailable_reason(); !why.empty())
+      throw ConfigError("--precision bf16 needs AVX512-BF16 through oneDNN, and " + why + ": use --precision fp32");
+  }
 }
 
 std::string epoch_line(const EpochMetrics& e, const MetricHistory& history, int planned) {
@@ -142,6 +148,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
   if (given("--seed")) train.seed = asked.seed;
   if (given("--iw-samples")) train.iw_samples = asked.iw_samples;
   if (given("--iw-limit")) train.iw_limit = asked.iw_limit;
+  train.bf16_gemms = parse_gemm_precision(o.precision) == GemmPrecision::Bf16;  // never in a checkpoint
   train.validate();
 
   DataSpec spec;
@@ -335,6 +342,9 @@ Runner add_train_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--torch-threads", options->torch_threads,
                   "torch intra-op threads (default: the measured 2 headless)");
+  sub->add_option("--precision", options->precision,
+                  "GEMMs of the MLP's fused step: fp32, or bf16 (AVX512-BF16; weights and Adam stay fp32)")
+      ->capture_default_str();
   auto* parallel = "Data-parallel (c10d/gloo; --batch is per process)";
   sub->add_option("--nproc", options->nproc, "run N processes on this machine as one data-parallel run")
       ->group(parallel);

@@ -64,6 +64,9 @@ struct TrainConfig {
   int iw_samples = 0;            // > 0: importance-sampled log-likelihood of the test set each epoch
   int iw_limit = 1000;           // ... on its first iw_limit images
   int publish_interval_ms = 50;  // snapshots are published at most this often while running
+  // train --precision bf16: the fused MLP step's GEMMs as bf16 x bf16 -> fp32 (weights, Adam and
+  // the element-wise passes stay fp32). Not stored in checkpoints: a resumed run asks again.
+  bool bf16_gemms = false;
 
   void validate() const;
 };

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -32,6 +33,7 @@ struct Dense {
   float* bias = nullptr;
   float* weight_grad = nullptr;
   float* bias_grad = nullptr;
+  std::uint16_t* weight_bf16 = nullptr;  // the weights rounded to bf16 this step (bf16 GEMMs only)
 };
 
 struct ExpectedParameter {
@@ -68,9 +70,21 @@ std::vector<ExpectedParameter> expected_parameters(const ModelConfig& config) {
 
 }  // namespace
 
+// An operand of a GEMM: its fp32 values and, with bf16 GEMMs, its bf16 copy.
+struct Operand {
+  const float* f32;
+  const std::uint16_t* bf16;
+};
+
 struct FusedMlpStep::Impl {
   ModelConfig config;
   Sgemm sgemm = nullptr;
+  std::unique_ptr<OneDnnGemm> onednn;  // set: GEMMs through oneDNN instead of sgemm_
+  bool bf16 = false;                   // ... with bf16 operands
+  std::vector<std::vector<std::uint16_t>> weights_bf16;
+  // bf16 copies of the GEMMs' activation and gradient operands (empty with fp32 GEMMs).
+  std::vector<std::uint16_t> images_bf16, z_bf16, out_bf16, dmu_bf16, dlogvar_bf16, scratch_a_bf16, scratch_b_bf16;
+  std::vector<std::vector<std::uint16_t>> encoder_act_bf16, decoder_act_bf16;
   int max_batch = 0;
   std::vector<std::string> names;
   std::vector<at::Tensor> params;  // the model's own tensors, named_weights() order
@@ -91,25 +105,49 @@ struct FusedMlpStep::Impl {
   std::vector<float> column_loss, column_sigma_grad;
   std::vector<double> kl_per_dim;
 
+  // The operand `values` (count floats) with its bf16 copy in `copy`, made now (bf16 GEMMs only).
+  Operand operand(const float* values, std::size_t count, std::vector<std::uint16_t>& copy) const {
+    if (!bf16) return {values, nullptr};
+    convert_to_bf16(values, copy.data(), count);
+    return {values, copy.data()};
+  }
+  // Row-major C (m x n) = op(A) op(B) through oneDNN, in its precision.
+  void onednn_gemm(bool ta, bool tb, int m, int n, int k, Operand a, Operand b, float* c, bool accumulate) const {
+    onednn->run(ta, tb, m, n, k, bf16 ? static_cast<const void*>(a.bf16) : a.f32,
+                bf16 ? static_cast<const void*>(b.bf16) : b.f32, c, accumulate);
+  }
+  static Operand weight_of(const Dense& l) { return {l.weight, l.weight_bf16}; }
+  // Hidden layer k's activations as an operand (their bf16 copy was made in the forward pass).
+  Operand activation(const std::vector<std::vector<float>>& act, const std::vector<std::vector<std::uint16_t>>& copies,
+                     std::size_t k) const {
+    return {act[k].data(), bf16 ? copies[k].data() : nullptr};
+  }
+
   // Y (n x l.out) = X (n x l.in) W^T, all row-major: column-major Y^T = W^T' X^T.
-  void forward(const Dense& l, const float* x, float* y, int n) const {
+  void forward(const Dense& l, Operand x, float* y, int n) const {
+    if (onednn) return onednn_gemm(false, true, n, l.out, l.in, x, weight_of(l), y, false);
     const float one = 1, zero = 0;
-    sgemm("T", "N", &l.out, &n, &l.in, &one, l.weight, &l.in, x, &l.in, &zero, y, &l.out);
+    sgemm("T", "N", &l.out, &n, &l.in, &one, l.weight, &l.in, x.f32, &l.in, &zero, y, &l.out);
   }
   // dW (l.out x l.in) = dY^T X.
-  void weight_grad(const Dense& l, const float* x, const float* dy, int n) const {
+  void weight_grad(const Dense& l, Operand x, Operand dy, int n) const {
+    if (onednn) return onednn_gemm(true, false, l.out, l.in, n, dy, x, l.weight_grad, false);
     const float one = 1, zero = 0;
-    sgemm("N", "T", &l.in, &l.out, &n, &one, x, &l.in, dy, &l.out, &zero, l.weight_grad, &l.in);
+    sgemm("N", "T", &l.in, &l.out, &n, &one, x.f32, &l.in, dy.f32, &l.out, &zero, l.weight_grad, &l.in);
   }
   // dX (n x l.in) = dY W, added to dX when accumulate.
-  void input_grad(const Dense& l, const float* dy, float* dx, int n, bool accumulate) const {
+  void input_grad(const Dense& l, Operand dy, float* dx, int n, bool accumulate) const {
+    if (onednn) return onednn_gemm(false, false, n, l.in, l.out, dy, weight_of(l), dx, accumulate);
     const float one = 1, beta = accumulate ? 1.0f : 0.0f;
-    sgemm("N", "N", &l.in, &n, &l.out, &one, l.weight, &l.in, dy, &l.out, &beta, dx, &l.in);
+    sgemm("N", "N", &l.in, &n, &l.out, &one, l.weight, &l.in, dy.f32, &l.out, &beta, dx, &l.in);
   }
 };
 
-std::string FusedMlpStep::unsupported_reason(VaeImpl& model) {
+std::string FusedMlpStep::unsupported_reason(VaeImpl& model, GemmPrecision precision) {
   const ModelConfig& config = model.config();
+  if (precision == GemmPrecision::Bf16) {
+    if (const std::string why = bf16_unavailable_reason(); !why.empty()) return why;
+  }
   if (config.kind != ModelKind::Mlp) return "not an MLP";
   if (config.family != ModelFamily::Vae || config.conditional) return "not an unconditional Gaussian VAE";
   if (!model.capabilities().trainable) return "read-only";
@@ -126,12 +164,16 @@ std::string FusedMlpStep::unsupported_reason(VaeImpl& model) {
   return "";
 }
 
-std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch) {
-  if (max_batch <= 0 || !unsupported_reason(model).empty()) return nullptr;
+std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch, GemmPrecision precision) {
+  if (max_batch <= 0 || !unsupported_reason(model, precision).empty()) return nullptr;
   auto impl = std::make_unique<Impl>();
   Impl& s = *impl;
   s.config = model.config();
   s.sgemm = find_sgemm();
+  s.bf16 = precision == GemmPrecision::Bf16;
+  const char* fp32_gemm = std::getenv("VAE_FP32_GEMM");
+  if (s.bf16 || (fp32_gemm && std::strcmp(fp32_gemm, "onednn") == 0 && onednn_available()))
+    s.onednn = std::make_unique<OneDnnGemm>(precision);
   s.max_batch = max_batch;
   auto named = model.named_parameters(true);
   for (const auto& item : named) {
@@ -156,6 +198,7 @@ std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch
     l.bias = s.params[b].data_ptr<float>();
     l.weight_grad = s.grads[w].data_ptr<float>();
     l.bias_grad = s.grads[b].data_ptr<float>();
+    if (s.bf16) l.weight_bf16 = s.weights_bf16.emplace_back(static_cast<std::size_t>(l.out) * l.in).data();
     return l;
   };
   const auto& config = s.config;
@@ -182,6 +225,15 @@ std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch
   s.out.resize(batch * pixels);
   s.scratch_a.resize(batch * widest);
   s.scratch_b.resize(batch * widest);
+  if (s.bf16) {
+    s.images_bf16.resize(batch * pixels);
+    s.out_bf16.resize(batch * pixels);
+    for (auto* buffer : {&s.z_bf16, &s.dmu_bf16, &s.dlogvar_bf16}) buffer->resize(latent);
+    s.scratch_a_bf16.resize(batch * widest);
+    s.scratch_b_bf16.resize(batch * widest);
+    for (const auto& act : s.encoder_act) s.encoder_act_bf16.emplace_back(act.size());
+    for (const auto& act : s.decoder_act) s.decoder_act_bf16.emplace_back(act.size());
+  }
   s.column_loss.resize(pixels);
   s.column_sigma_grad.resize(pixels);
   s.kl_per_dim.resize(config.latent);
@@ -201,16 +253,26 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   const int latent = config.latent;
   const int pixels = config.image_size();
   const std::size_t layers = config.hidden.size();
+  const std::size_t rows = static_cast<std::size_t>(n);
   Loss loss;
 
+  if (s.bf16) {  // Adam changed the fp32 weights: round them again
+    auto round = [](const Dense& l) { convert_to_bf16(l.weight, l.weight_bf16, std::size_t(l.out) * l.in); };
+    for (const Dense& l : s.encoder) round(l);
+    round(s.mu_head);
+    round(s.logvar_head);
+    for (const Dense& l : s.decoder) round(l);
+  }
+
   // Encoder.
-  const float* input = images;
+  Operand input = s.operand(images, rows * pixels, s.images_bf16);
+  const Operand image_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
     s.forward(s.encoder[k], input, s.encoder_act[k].data(), n);
     bias_relu(s.encoder_act[k].data(), s.encoder[k].bias, n, s.encoder[k].out);
-    input = s.encoder_act[k].data();
+    input = s.operand(s.encoder_act[k].data(), rows * s.encoder[k].out, s.bf16 ? s.encoder_act_bf16[k] : s.images_bf16);
   }
-  const float* features = input;
+  const Operand features = input;
   s.forward(s.mu_head, features, s.mu.data(), n);
   s.forward(s.logvar_head, features, s.logvar.data(), n);
   std::fill(s.kl_per_dim.begin(), s.kl_per_dim.end(), 0.0);
@@ -222,11 +284,12 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   }
 
   // Decoder.
-  input = s.z.data();
+  input = s.operand(s.z.data(), rows * latent, s.z_bf16);
+  const Operand z_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
     s.forward(s.decoder[k], input, s.decoder_act[k].data(), n);
     bias_relu(s.decoder_act[k].data(), s.decoder[k].bias, n, s.decoder[k].out);
-    input = s.decoder_act[k].data();
+    input = s.operand(s.decoder_act[k].data(), rows * s.decoder[k].out, s.bf16 ? s.decoder_act_bf16[k] : s.z_bf16);
   }
   const Dense& output = s.decoder[layers];
   s.forward(output, input, s.out.data(), n);
@@ -264,37 +327,44 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   loss.finite = std::isfinite(loss.recon + beta * loss.kl);
   if (!loss.finite) return loss;
 
-  // Backward through the decoder: d(logits) is in s.out.
+  // Backward through the decoder: d(logits) is in s.out. The scratch buffers alternate, each with
+  // its own bf16 copy.
   float* dy = s.out.data();
+  Operand dy_operand = s.operand(dy, rows * pixels, s.out_bf16);
   for (std::size_t k = layers + 1; k-- > 0;) {
     const Dense& l = s.decoder[k];
-    const float* layer_input = k == 0 ? s.z.data() : s.decoder_act[k - 1].data();
-    s.weight_grad(l, layer_input, dy, n);
-    float* dx = k == 0 ? s.dz.data() : (dy == s.scratch_a.data() ? s.scratch_b.data() : s.scratch_a.data());
-    s.input_grad(l, dy, dx, n, false);
-    if (k > 0) relu_backward(dx, s.decoder_act[k - 1].data(), s.decoder[k - 1].bias_grad, n, l.in);
+    s.weight_grad(l, k == 0 ? z_operand : s.activation(s.decoder_act, s.decoder_act_bf16, k - 1), dy_operand, n);
+    const bool into_a = dy != s.scratch_a.data();
+    float* dx = k == 0 ? s.dz.data() : (into_a ? s.scratch_a.data() : s.scratch_b.data());
+    s.input_grad(l, dy_operand, dx, n, false);
+    if (k == 0) break;
+    relu_backward(dx, s.decoder_act[k - 1].data(), s.decoder[k - 1].bias_grad, n, l.in);
     dy = dx;
+    dy_operand = s.operand(dx, rows * l.in, into_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
   }
 
   // Latent: reparameterisation and KL.
   latent_backward(s.dz.data(), s.mu.data(), s.sd.data(), s.var.data(), eps, static_cast<float>(beta), s.dmu.data(),
                   s.dlogvar.data(), s.mu_head.bias_grad, s.logvar_head.bias_grad, n, latent);
-  s.weight_grad(s.mu_head, features, s.dmu.data(), n);
-  s.weight_grad(s.logvar_head, features, s.dlogvar.data(), n);
+  const Operand dmu = s.operand(s.dmu.data(), rows * latent, s.dmu_bf16);
+  const Operand dlogvar = s.operand(s.dlogvar.data(), rows * latent, s.dlogvar_bf16);
+  s.weight_grad(s.mu_head, features, dmu, n);
+  s.weight_grad(s.logvar_head, features, dlogvar, n);
   if (layers == 0) return loss;  // a linear encoder's input needs no gradient
   float* dh = s.scratch_a.data();
-  s.input_grad(s.mu_head, s.dmu.data(), dh, n, false);
-  s.input_grad(s.logvar_head, s.dlogvar.data(), dh, n, true);
+  s.input_grad(s.mu_head, dmu, dh, n, false);
+  s.input_grad(s.logvar_head, dlogvar, dh, n, true);
 
   // Backward through the encoder.
   for (std::size_t k = layers; k-- > 0;) {
     const Dense& l = s.encoder[k];
     relu_backward(dh, s.encoder_act[k].data(), l.bias_grad, n, l.out);
-    const float* layer_input = k == 0 ? images : s.encoder_act[k - 1].data();
-    s.weight_grad(l, layer_input, dh, n);
+    const bool in_a = dh == s.scratch_a.data();
+    const Operand dh_operand = s.operand(dh, rows * l.out, in_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
+    s.weight_grad(l, k == 0 ? image_operand : s.activation(s.encoder_act, s.encoder_act_bf16, k - 1), dh_operand, n);
     if (k == 0) break;
-    float* dx = dh == s.scratch_a.data() ? s.scratch_b.data() : s.scratch_a.data();
-    s.input_grad(l, dh, dx, n, false);
+    float* dx = in_a ? s.scratch_b.data() : s.scratch_a.data();
+    s.input_grad(l, dh_operand, dx, n, false);
     dh = dx;
   }
   return loss;

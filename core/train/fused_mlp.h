@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/train/adam_state.h"
+#include "core/train/onednn_gemm.h"
 
 namespace at {
 class Tensor;
@@ -31,10 +32,15 @@ struct FusedAdamOptions {
 class FusedMlpStep {
  public:
   // nullptr when the model is not one this step handles (not an MLP, or its parameters are not
-  // found under the names it expects); the caller then trains with autograd.
-  static std::unique_ptr<FusedMlpStep> create(VaeImpl& model, int max_batch);
+  // found under the names it expects); the caller then trains with autograd. Bf16 runs the GEMMs
+  // as bf16 x bf16 -> fp32 through oneDNN (operands rounded to bf16 each step; weights, Adam and
+  // every element-wise pass stay fp32); nullptr too when bf16_unavailable_reason() is not "".
+  // Fp32 GEMMs go to the BLAS's sgemm_, or to oneDNN's fp32 matmul with VAE_FP32_GEMM=onednn
+  // (a measurement hook: bench/bf16_gemm.cpp found no gain in it on these shapes).
+  static std::unique_ptr<FusedMlpStep> create(VaeImpl& model, int max_batch,
+                                              GemmPrecision precision = GemmPrecision::Fp32);
   // Why create() would return nullptr for this model ("" when it would not).
-  static std::string unsupported_reason(VaeImpl& model);
+  static std::string unsupported_reason(VaeImpl& model, GemmPrecision precision = GemmPrecision::Fp32);
   ~FusedMlpStep();
   FusedMlpStep(const FusedMlpStep&) = delete;
   FusedMlpStep& operator=(const FusedMlpStep&) = delete;

@@ -144,7 +144,13 @@ void TrainingSession::use_fused_step(bool on) {
   // Switching hands the moments over, so either path continues where the other stopped.
   if (!trainable()) return;
   const AdamState adam = export_adam_state();
-  fused_ = on ? FusedMlpStep::create(*model_, train_.batch_size) : nullptr;
+  const GemmPrecision precision = train_.bf16_gemms ? GemmPrecision::Bf16 : GemmPrecision::Fp32;
+  if (precision == GemmPrecision::Bf16 && !on)
+    throw ConfigError("--precision bf16 needs the fused MLP step, and VAE_FUSED_STEP=0 turned it off");
+  fused_ = on ? FusedMlpStep::create(*model_, train_.batch_size, precision) : nullptr;
+  if (precision == GemmPrecision::Bf16 && !fused_)
+    throw ConfigError("--precision bf16 is for the MLP family's fused step on CPUs with AVX512-BF16 (here: " +
+                      FusedMlpStep::unsupported_reason(*model_, precision) + "); use --precision fp32");
   fused_kl_per_dim_.assign(model_config_.latent, 0.f);
   import_adam_state(adam);
 }

@@ -174,6 +174,22 @@ PY
       head -1 t.err | grep -q "kernel" || { head -3 t.err; fail "first line lacks the kernel"; }
     fi
     ;;
+  precision)
+    # train --precision: bf16 GEMMs only for the MLP's fused step on CPUs with AVX512-BF16.
+    expect_exit 2 "--precision must be fp32 or bf16, not 'fp16'" -- "$bin" train --data synthetic --precision fp16
+    expect_exit 2 "--precision bf16 needs AVX512-BF16.*no AVX512-BF16" -- \
+      env VAE_ASSUME_NO_BF16=1 "$bin" train --data synthetic --epochs 1 --precision bf16
+    expect_exit 2 "--precision bf16" -- "$bin" train --data synthetic --model conv --epochs 1 --precision bf16
+    if grep -qw avx512_bf16 /proc/cpuinfo; then
+      expect_exit 2 "--precision bf16 is for the MLP family's fused step.*not an MLP" -- \
+        "$bin" train --data synthetic --model conv --epochs 1 --precision bf16
+      expect_exit 2 "--precision bf16 needs the fused MLP step" -- \
+        env VAE_FUSED_STEP=0 "$bin" train --data synthetic --epochs 1 --precision bf16
+      "$bin" train --data synthetic --epochs 2 --hidden 64 --latent 4 --precision bf16 --json > bf16.json 2> bf16.err ||
+        { cat bf16.err >&2; fail "train --precision bf16 failed on a CPU with AVX512-BF16"; }
+      python3 -c 'import json; j=json.load(open("bf16.json")); assert 50 < j["test_neg_elbo"] < 400, j'
+    fi
+    ;;
   errors)
     printf 'not a checkpoint at all' > bad.ckpt
     expect_exit 1 "bad.ckpt: not a VAE Explorer checkpoint" -- "$bin" eval --model bad.ckpt --json
