@@ -67,6 +67,29 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z)), mu, logvar
 
 
+class ConvVAE(VAE):
+    # vae-explorer's --model conv for 28x28x1 (core/model/gaussian_vae.cpp, build_conv): strided
+    # 4x4 convolutions 1-32-64, a dense layer of 400, transposed convolutions back, the same
+    # registration order. Inputs and outputs stay flat (N x 784) so the rest of this file is shared.
+    def __init__(self, hidden=400, latent=20):
+        nn.Module.__init__(self)
+        self.encoder = nn.Sequential(nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.ReLU(),
+                                     nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                                     nn.Linear(64 * 7 * 7, hidden), nn.ReLU())
+        self.mu = nn.Linear(hidden, latent)
+        self.logvar = nn.Linear(hidden, latent)
+        self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 64 * 7 * 7), nn.ReLU(),
+                                     nn.Unflatten(1, (64, 7, 7)), nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+                                     nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1))
+
+    def encode(self, x):
+        h = self.encoder(x.reshape(-1, 1, 28, 28))
+        return self.mu(h), self.logvar(h)
+
+    def decode_logits(self, z):
+        return self.decoder(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:-1], 784)
+
+
 def loss_function(recon_x, x, mu, logvar):
     bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
     kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
@@ -112,12 +135,14 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--iw-samples", type=int, default=1000)
     parser.add_argument("--iw-limit", type=int, default=1000)
+    parser.add_argument("--model", choices=["mlp", "conv"], default="mlp",
+                        help="mlp: pytorch/examples' VAE; conv: vae-explorer's --model conv")
     parser.add_argument("--save", help="write the trained weights (state_dict) here, for tools/export_torchscript.py")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
     train, test = load_split("train"), load_split("t10k")
-    model = VAE()
+    model = ConvVAE() if args.model == "conv" else VAE()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
     epochs = []
     train_seconds = 0.0
