@@ -146,8 +146,11 @@ void Trainer::set_epochs(int epochs) { post({Command::Kind::SetEpochs, double(ep
 void Trainer::set_iw_samples(int k) { post({Command::Kind::SetIwSamples, double(k)}); }
 void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
 void Trainer::set_autosave_path(const std::string& path) {
-  if (timeline_ && !path.empty()) timeline_->set_spill_path(path + ".timeline-scratch");
+  keep_timeline_scratch_beside(path);
   post({Command::Kind::SetAutosave, 0, path});
+}
+void Trainer::keep_timeline_scratch_beside(const std::string& checkpoint) {
+  if (timeline_ && !checkpoint.empty()) timeline_->set_spill_path(checkpoint + ".timeline-scratch");
 }
 
 std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&published_); }
@@ -163,6 +166,7 @@ void Trainer::wait_until_done() {
 }
 
 void Trainer::run() {
+  name_this_thread("vae-trainer");
   enter_background_priority();  // below the window's UI thread (a no-op for the CLI)
   // Nothing may escape the worker: any failure becomes the Failed state and a message.
   try {
