@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/bench_options.h"
 #include "core/runtime/cpu_kernel.h"
 
 namespace {
@@ -80,26 +81,10 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   vae::ensure_best_blas_kernel(argv);  // the kernel vae-explorer runs
   int rounds = 9, steps = 300, batch = 128, threads = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string option = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (value <= 0 || value > 100000) {
-      std::fprintf(stderr, "bf16-gemm: %s needs a positive number\n", option.c_str());
-      return 2;
-    }
-    if (option == "--rounds")
-      rounds = value;
-    else if (option == "--steps")
-      steps = value;
-    else if (option == "--batch")
-      batch = value;
-    else if (option == "--threads")
-      threads = value;
-    else {
-      std::fprintf(stderr, "bf16-gemm: unknown option %s (--rounds, --steps, --batch, --threads)\n", option.c_str());
-      return 2;
-    }
-  }
+  if (!vae::bench::parse_int_options(
+          argc, argv, "bf16-gemm",
+          {{"--rounds", &rounds}, {"--steps", &steps}, {"--batch", &batch}, {"--threads", &threads}}))
+    return 2;
   auto sgemm = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "sgemm_"));
   if (!sgemm) {
     std::fprintf(stderr, "bf16-gemm: no sgemm_ in the loaded BLAS\n");

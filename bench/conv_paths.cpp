@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_options.h"
 #include "core/model/vae.h"
 #include "core/runtime/cpu_kernel.h"
 #include "core/runtime/runtime.h"
@@ -66,30 +67,14 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   vae::ensure_best_blas_kernel(argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines as they come, also into a pipe
-  int rounds = 5, steps = 30, batch = 128, threads = 0, with_rgb64 = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string option = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (value <= 0 || value > 100000) {
-      std::fprintf(stderr, "conv-paths: %s needs a positive number\n", option.c_str());
-      return 2;
-    }
-    if (option == "--rounds")
-      rounds = value;
-    else if (option == "--steps")
-      steps = value;
-    else if (option == "--batch")
-      batch = value;
-    else if (option == "--threads")
-      threads = value;
-    else if (option == "--rgb64")
-      with_rgb64 = value - 1;
-    else {
-      std::fprintf(stderr, "conv-paths: unknown option %s (--rounds, --steps, --batch, --threads, --rgb64)\n",
-                   option.c_str());
-      return 2;
-    }
-  }
+  int rounds = 5, steps = 30, batch = 128, threads = 0, with_rgb64 = 1;
+  if (!vae::bench::parse_int_options(argc, argv, "conv-paths",
+                                     {{"--rounds", &rounds},
+                                      {"--steps", &steps},
+                                      {"--batch", &batch},
+                                      {"--threads", &threads},
+                                      {"--rgb64", &with_rgb64}}))
+    return 2;
   std::printf("compute: %s\n", vae::configure_threads(vae::ThreadProfile::Headless, threads).c_str());
   std::printf("mkldnn available: %s\n", at::globalContext().hasMKLDNN() ? "yes" : "no");
 
@@ -97,7 +82,7 @@ int main(int argc, char** argv) {
     int channels, side;
   };
   for (const Shape shape : {Shape{1, 28}, Shape{3, 64}}) {
-    if (shape.side == 64 && !with_rgb64) break;
+    if (shape.side == 64 && with_rgb64 < 2) break;
     vae::ModelConfig config;
     config.kind = vae::ModelKind::Conv;
     config.channels = shape.channels;

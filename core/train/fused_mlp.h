@@ -36,7 +36,7 @@ class FusedMlpStep {
   // as bf16 x bf16 -> fp32 through oneDNN (operands rounded to bf16 each step; weights, Adam and
   // every element-wise pass stay fp32); nullptr too when bf16_unavailable_reason() is not "".
   // Fp32 GEMMs go to the BLAS's sgemm_, or to oneDNN's fp32 matmul with VAE_FP32_GEMM=onednn
-  // (a measurement hook: bench/bf16_gemm.cpp found no gain in it on these shapes).
+  // (a measurement hook, bench/precision_throughput.sh: no consistent gain over sgemm_ measured).
   static std::unique_ptr<FusedMlpStep> create(VaeImpl& model, int max_batch,
                                               GemmPrecision precision = GemmPrecision::Fp32);
   // Why create() would return nullptr for this model ("" when it would not).
