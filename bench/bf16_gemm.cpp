@@ -11,7 +11,6 @@
 // Usage: bf16-gemm [--rounds 9] [--steps 300] [--batch 128] [--threads N]. Run under
 // flock /tmp/vae-bench.lock. --threads sets both OpenBLAS's and OpenMP's (oneDNN's) thread count.
 #include <dlfcn.h>
-#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +29,7 @@
 
 #include "bench/bench_options.h"
 #include "core/runtime/cpu_kernel.h"
+#include "core/train/onednn_gemm.h"
 
 namespace {
 
@@ -51,21 +51,6 @@ struct Gemm {
   bool trans_a = false, trans_b = false, accumulate = false;
   int m = 0, n = 0, k = 0;
 };
-
-__attribute__((target("avx512f,avx512bf16"))) void to_bf16_avx512(const float* in, std::uint16_t* out,
-                                                                  std::size_t count) {
-  std::size_t i = 0;
-  for (; i + 16 <= count; i += 16) {
-    const __m256bh packed = _mm512_cvtneps_pbh(_mm512_loadu_ps(in + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<const __m256i&>(packed));
-  }
-  for (; i < count; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, in + i, 4);
-    bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even (finite inputs)
-    out[i] = static_cast<std::uint16_t>(bits >> 16);
-  }
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -218,15 +203,14 @@ int main(int argc, char** argv) {
     stream.wait();
   };
 
-  const bool has_bf16 =
-      __builtin_cpu_supports("avx512bf16") && dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core_bf16;
+  const bool has_bf16 = vae::bf16_unavailable_reason().empty();  // the CPU and oneDNN both
   std::vector<Prepared> dnnl_f32 = prepare(memory::data_type::f32);
   std::vector<Prepared> dnnl_bf16;
   if (has_bf16) dnnl_bf16 = prepare(memory::data_type::bf16);
   auto convert_operands = [&] {
     for (const std::string& name : converted) {
       Buffer& b = buffers[name];
-      to_bf16_avx512(b.f32.data(), b.bf16.data(), b.f32.size());
+      vae::convert_to_bf16(b.f32.data(), b.bf16.data(), b.f32.size());
     }
   };
 

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/runtime/cpu_kernel.h"
 
 #ifdef VAE_WITH_ONEDNN
 #include <immintrin.h>
@@ -31,7 +32,8 @@ bool onednn_available() { return true; }
 std::string bf16_unavailable_reason() {
   if (const char* assume = std::getenv("VAE_ASSUME_NO_BF16"); assume && std::strcmp(assume, "1") == 0)
     return "this CPU has no AVX512-BF16 (VAE_ASSUME_NO_BF16=1)";
-  if (!__builtin_cpu_supports("avx512bf16")) return "this CPU has no AVX512-BF16";
+  const CpuFeatures cpu = read_cpu_features();
+  if (!(cpu.avx512f && cpu.avx512_bf16 && cpu.os_saves_zmm)) return "this CPU has no AVX512-BF16";
   if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core_bf16)
     return "oneDNN does not use AVX512-BF16 here (ONEDNN_MAX_CPU_ISA?)";
   return "";
