@@ -229,7 +229,8 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
   const bool swap_instead = mode_ == Mode::kCopy && swap_frames_left_ > 0;
   if (repaint_all || resized || swap_instead || mode_ == Mode::kDirect || (mode_ == Mode::kOffscreen && !offscreen))
     damage.full = damage.full || repaint_all || resized || swap_instead || !damage.rects.empty() || present_anyway;
-  if (!damage.full && damage.rects.empty() && !present_anyway) return frame;
+  frame.changed = damage.full || !damage.rects.empty();
+  if (!frame.changed && !present_anyway) return frame;
 
   glViewport(0, 0, fb_width, fb_height);
   glClearColor(clear.x * clear.w, clear.y * clear.w, clear.z * clear.w, 1.f);
