@@ -70,7 +70,7 @@ class Presenter {
   bool target_failed_ = false;
   int swap_frames_left_ = 0;  // kCopy: frames still to swap after a resize
   DamageRect display_rect_;
-  std::vector<DrawListSignature> previous_;
+  std::vector<DrawListSignature> previous_, current_;  // this frame's lists and the last; swapped
   std::vector<unsigned char> checked_;
   int checked_width_ = 0, checked_height_ = 0;
 };

@@ -13,6 +13,8 @@ import time
 from desktop_util import hold_key
 from harness import Session, check, decode_png, main
 
+STATUS_BAR_ROWS = 40
+
 
 def test(binary):
     session = Session(binary, ["--data", "synthetic", "--latent", "2", "--epochs", "1000"], screen=(1600, 1000))
@@ -64,8 +66,11 @@ def test(binary):
         full = decode_png(picture_path)
         h, w = full.shape[:2]
         check((w, h) == (1024, 640), f"the last full repaint is {w}x{h}, not the window's 1024x640")
-        on_screen = screen[:h, :w].astype(int)
-        differing = float((abs(on_screen - full.astype(int)).max(axis=2) > 2).mean())
+        # The status bar is left out: closing the window (SIGTERM) changes its text in the frames
+        # after the capture, and the last full repaint is one of those.
+        kept = h - STATUS_BAR_ROWS
+        on_screen = screen[:kept, :w].astype(int)
+        differing = float((abs(on_screen - full[:kept].astype(int)).max(axis=2) > 2).mean())
         print(f"screen against a full repaint, paused at 1024x640: {differing:.4%} of pixels differ")
         check(differing < 0.001, f"the screen differs from a full repaint in {differing:.2%} of its pixels")
 
