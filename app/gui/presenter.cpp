@@ -253,10 +253,12 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
   constexpr int kSwapFramesAfterResize = 3;
   if (resized) swap_frames_left_ = kSwapFramesAfterResize;
   const bool swap_instead = mode_ == Mode::kCopy && swap_frames_left_ > 0;
+  frame.changed = damage.full || !damage.rects.empty() || resized;
+  if (!frame.changed && !present_anyway && !repaint_all) return frame;
+  // Without a picture kept from the last frame (a GPU's swapped back buffer, no offscreen target,
+  // the frames after a resize) whatever is shown is repainted in full.
   if (repaint_all || resized || swap_instead || mode_ == Mode::kDirect || (mode_ == Mode::kOffscreen && !offscreen))
-    damage.full = damage.full || repaint_all || resized || swap_instead || !damage.rects.empty() || present_anyway;
-  frame.changed = damage.full || !damage.rects.empty();
-  if (!frame.changed && !present_anyway) return frame;
+    damage.full = true;
 
   glViewport(0, 0, fb_width, fb_height);
   glClearColor(clear.x * clear.w, clear.y * clear.w, clear.z * clear.w, 1.f);
