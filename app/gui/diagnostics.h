@@ -7,6 +7,8 @@
 //   VAE_EXPLORER_FRAME_STATS=FILE     frame-time statistics written at exit
 //   VAE_EXPLORER_ALWAYS_REDRAW=1|2    rasterise every frame (2: also re-render the scatter)
 //   VAE_EXPLORER_SCATTER_STRESS=N     duplicate scatter points up to N
+//   VAE_EXPLORER_STEP_HISTORY_ROWS=N  bound the trainers' per-step history to N rows (>= 4), so
+//                                     that it thins within a few hundred steps
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,6 +58,7 @@ class Diagnostics {
   bool always_redraw() const { return always_redraw_; }
   bool always_render_scatter() const { return always_render_scatter_; }
   std::size_t scatter_stress() const { return scatter_stress_; }
+  std::size_t step_history_rows() const { return step_history_rows_; }  // 0: the default bound
   FrameStats& stats() { return stats_; }
   // Writes VAE_EXPLORER_FRAME_STATS at exit, when set.
   void write_stats() const;
@@ -72,6 +75,7 @@ class Diagnostics {
   std::vector<std::string> drops_;
   bool always_redraw_ = false, always_render_scatter_ = false;
   std::size_t scatter_stress_ = 0;
+  std::size_t step_history_rows_ = 0;
   std::string stats_path_;
   FrameStats stats_;
 };
