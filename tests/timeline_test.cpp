@@ -280,6 +280,16 @@ TEST(Timeline, EveryNStepsAddsPointsBetweenEpochs) {
   EXPECT_EQ(steps, (std::vector<std::int64_t>{0, 2, 4, 6, 8, 10, 12}));
 }
 
+TEST(Timeline, TheScratchFileMovesBesideTheCheckpoint) {
+  const auto run = small_run(1);
+  Trainer trainer(run.data, run.model, run.train);
+  ASSERT_TRUE(trainer.timeline());
+  EXPECT_EQ(trainer.timeline()->spill_path().find("/tmp/out/"), std::string::npos);
+  // The window's Save, like the CLI's --out: the temporary folder may live in memory.
+  trainer.keep_timeline_scratch_beside("/tmp/out/model.ckpt");
+  EXPECT_EQ(trainer.timeline()->spill_path(), "/tmp/out/model.ckpt.timeline-scratch");
+}
+
 TEST(Timeline, ACheckpointCarriesItOnlyWhenAsked) {
   TempDir dir;
   const auto run = small_run(2);

@@ -9,6 +9,10 @@
 //   VAE_EXPLORER_SCATTER_STRESS=N     duplicate scatter points up to N
 //   VAE_EXPLORER_STEP_HISTORY_ROWS=N  bound the trainers' per-step history to N rows (>= 4), so
 //                                     that it thins within a few hundred steps
+//   VAE_EXPLORER_PRESENT=MODE         direct | offscreen | copy: how frames reach the screen
+//   VAE_EXPLORER_DAMAGE_CHECK=1|FILE  after each partly repainted frame, repaint it in full
+//                                     offscreen and count the pixels that differ (stale_pixels);
+//                                     FILE: the last full repaint is saved there at exit
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -59,6 +63,9 @@ class Diagnostics {
   bool always_render_scatter() const { return always_render_scatter_; }
   std::size_t scatter_stress() const { return scatter_stress_; }
   std::size_t step_history_rows() const { return step_history_rows_; }  // 0: the default bound
+  const std::string& present_mode() const { return present_mode_; }
+  bool damage_check() const { return damage_check_; }
+  const std::string& damage_check_path() const { return damage_check_path_; }
   FrameStats& stats() { return stats_; }
   // Writes VAE_EXPLORER_FRAME_STATS at exit, when set.
   void write_stats() const;
@@ -76,6 +83,9 @@ class Diagnostics {
   bool always_redraw_ = false, always_render_scatter_ = false;
   std::size_t scatter_stress_ = 0;
   std::size_t step_history_rows_ = 0;
+  std::string present_mode_;
+  bool damage_check_ = false;
+  std::string damage_check_path_;
   std::string stats_path_;
   FrameStats stats_;
 };

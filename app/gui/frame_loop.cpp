@@ -16,9 +16,9 @@
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
 #include "app/gui/logic/decode_worker.h"
-#include "app/gui/logic/hash.h"
 #include "app/gui/logic/keys.h"
 #include "app/gui/panel_host.h"
+#include "app/gui/presenter.h"
 #include "app/gui/session.h"
 #include "app/gui/shell_port.h"
 #include "app/gui/ui_scale.h"
@@ -53,12 +53,8 @@ double process_age_seconds() {
   return up - start_ticks / double(sysconf(_SC_CLK_TCK));
 }
 
-// Reads the back buffer before the swap; rows come bottom-up from GL.
-void save_screenshot(int width, int height, const std::string& path) {
-  std::vector<unsigned char> rgba(std::size_t(width) * std::size_t(height) * 4);
-  glReadBuffer(GL_BACK);
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+// Writes GL's RGBA rows (bottom-up) as a PNG.
+void write_rgba_png(const std::vector<unsigned char>& rgba, int width, int height, const std::string& path) {
   Image image(3, height, width);
   const std::size_t plane = std::size_t(width) * std::size_t(height);
   for (int y = 0; y < height; ++y) {
@@ -72,33 +68,13 @@ void save_screenshot(int width, int height, const std::string& path) {
   write_png(image, path);
 }
 
-// A fingerprint of everything that reaches the screen: ImGui's draw data plus GPU-side content.
-// Equal fingerprints mean an identical picture, so the frame need not be rasterised again.
-std::uint64_t frame_fingerprint(const ImDrawData* data) {
-  std::uint64_t h = hash_mix(gpu_generation(), std::uint64_t(data->CmdListsCount));
-  auto mix_bytes = [&h](const void* bytes, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(bytes);
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p + i, 8);
-      h = (h ^ word) * 0x100000001b3ull;
-      h ^= h >> 29;
-    }
-    for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  };
-  for (int i = 0; i < data->CmdListsCount; ++i) {
-    const ImDrawList* list = data->CmdLists[i];
-    mix_bytes(list->VtxBuffer.Data, std::size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert));
-    mix_bytes(list->IdxBuffer.Data, std::size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
-    for (const ImDrawCmd& cmd : list->CmdBuffer) {
-      mix_bytes(&cmd.ClipRect, sizeof cmd.ClipRect);
-      const std::uint64_t fields[4] = {std::uint64_t(reinterpret_cast<std::uintptr_t>(cmd.TextureId)), cmd.VtxOffset,
-                                       cmd.IdxOffset, cmd.ElemCount};
-      mix_bytes(fields, sizeof fields);
-    }
-  }
-  return h;
+// Reads the back buffer before the swap.
+void save_screenshot(int width, int height, const std::string& path) {
+  std::vector<unsigned char> rgba(std::size_t(width) * std::size_t(height) * 4);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  write_rgba_png(rgba, width, height, path);
 }
 
 // Frame time and rate for the status bar, averaged over half a second.
@@ -129,8 +105,10 @@ int run_frame_loop(FrameLoopParts parts) {
   auto next_frame = Clock::now();
   auto previous_start = Clock::now();
   StatusFigures figures;
-  std::uint64_t last_fingerprint = 0;
-  auto last_render = Clock::now();
+  Presenter presenter(parts.window, diag ? diag->present_mode() : std::string());
+  if (diag) diag->stats().present_mode = Presenter::mode_name(presenter.mode());
+  float presented_scale = 0;
+  auto last_present = Clock::now();
   std::uint64_t frame = 0;
   int exit_code = 0;
   std::uint64_t scoring_seen = 0;
@@ -166,6 +144,7 @@ int run_frame_loop(FrameLoopParts parts) {
         parts.host.ui_scale_setting() > 0 ? parts.host.ui_scale_setting() : UiScale::content_scale(parts.window);
     parts.scale.apply(wanted_scale);
 
+    const auto build_start = Clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -180,25 +159,30 @@ int run_frame_loop(FrameLoopParts parts) {
     parts.host.draw(Box{0, menu_height, display.x, std::max(0.f, display.y - status_height - menu_height)},
                     status_height, parts.scale.applied(), figures.shown_ms, figures.shown_fps);
     ImGui::Render();
+    const auto build_end = Clock::now();
 
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(parts.window, &fb_w, &fb_h);
     frame++;
     const bool last_frame = diag && diag->screenshot_due(frame);
-    const std::uint64_t fingerprint = frame_fingerprint(ImGui::GetDrawData());
-    // Unchanged pictures are not rasterised again; a redraw at least twice a second covers
-    // anything the fingerprint cannot see (an expose after another window covered ours).
-    const bool draw = (diag && diag->always_redraw()) || fingerprint != last_fingerprint || last_frame ||
-                      frame_start - last_render > std::chrono::milliseconds(500);
+    // Only what changed is rasterised again (presenter.h); a full repaint for measurements, the
+    // screenshot and a new UI scale (fonts rebuilt). A present at least twice a second covers
+    // anything the damage cannot see (an expose after another window covered ours).
+    const bool repaint_all = (diag && diag->always_redraw()) || last_frame || parts.scale.applied() != presented_scale;
+    const ImVec4 background = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    const Presenter::Frame shown = presenter.present(ImGui::GetDrawData(), fb_w, fb_h, background, repaint_all,
+                                                     frame_start - last_present > std::chrono::milliseconds(500));
+    const bool draw = shown.presented;
     if (draw) {
-      glViewport(0, 0, fb_w, fb_h);
-      const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-      glClearColor(bg.x * bg.w, bg.y * bg.w, bg.z * bg.w, 1.f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      last_fingerprint = fingerprint;
-      last_render = frame_start;
-      if (diag) diag->stats().frames_redrawn++;
+      presented_scale = parts.scale.applied();
+      last_present = frame_start;
+      if (diag) diag->stats().add_repaint(shown.repainted_fraction);
+      if (diag && diag->damage_check() && shown.repainted_fraction < 1) {
+        const std::size_t stale = presenter.count_stale_pixels(ImGui::GetDrawData(), fb_w, fb_h, background);
+        diag->stats().damage_checked_frames++;
+        diag->stats().stale_frames += stale > 0;
+        diag->stats().stale_pixels += stale;
+      }
     }
     if (last_frame) {
       if (!diag->screenshot_path().empty()) {
@@ -211,7 +195,7 @@ int run_frame_loop(FrameLoopParts parts) {
       }
       glfwSetWindowShouldClose(parts.window, GLFW_TRUE);
     }
-    if (draw) glfwSwapBuffers(parts.window);
+    if (shown.swap) glfwSwapBuffers(parts.window);
 
     const auto frame_end = Clock::now();
     const float frame_ms = std::chrono::duration<float, std::milli>(frame_end - frame_start).count();
@@ -230,6 +214,10 @@ int run_frame_loop(FrameLoopParts parts) {
         stats.add_frame(parts.session.training(), frame_ms,
                         std::chrono::duration<float, std::milli>(frame_start - previous_start).count(),
                         snap.samples_per_sec, ImGui::IsAnyMouseDown());
+        using Ms = std::chrono::duration<float, std::milli>;
+        if (parts.session.training())
+          stats.add_phases({Ms(build_start - frame_start).count(), Ms(build_end - build_start).count(),
+                            Ms(frame_end - build_end).count()});
       }
     }
     previous_start = frame_start;
@@ -242,6 +230,14 @@ int run_frame_loop(FrameLoopParts parts) {
   if (diag) {
     FrameStats& stats = diag->stats();
     stats.frames = frame;
+    if (!diag->damage_check_path().empty() && !presenter.last_checked_picture().empty()) {
+      try {
+        write_rgba_png(presenter.last_checked_picture(), presenter.last_checked_width(),
+                       presenter.last_checked_height(), diag->damage_check_path());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "vae-explorer: %s\n", e.what());
+      }
+    }
     if (const auto& snap = parts.session.latest_snapshot(); snap && snap->train_seconds > 0)
       stats.train_rate = double(snap->train_examples) / snap->train_seconds;
   }

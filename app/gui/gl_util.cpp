@@ -62,11 +62,20 @@ GLuint compile(GLenum type, const char* source) {
   return shader;
 }
 
-std::uint64_t g_generation = 0;
+std::vector<std::uint64_t> g_changed_textures;  // UI thread only, like every GL call
+
+void mark_texture_changed(GLuint id) {
+  if (std::find(g_changed_textures.begin(), g_changed_textures.end(), id) == g_changed_textures.end())
+    g_changed_textures.push_back(id);
+}
 
 }  // namespace
 
-std::uint64_t gpu_generation() { return g_generation; }
+std::vector<std::uint64_t> take_changed_textures() {
+  std::vector<std::uint64_t> taken;
+  taken.swap(g_changed_textures);
+  return taken;
+}
 
 Texture::~Texture() {
   if (id_) glDeleteTextures(1, &id_);
@@ -79,8 +88,8 @@ void Texture::upload(const Image& image) {
 }
 
 void Texture::upload_rgba(const std::uint8_t* rgba, int width, int height) {
-  ++g_generation;
   if (!id_) glGenTextures(1, &id_);
+  mark_texture_changed(id_);
   glBindTexture(GL_TEXTURE_2D, id_);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
@@ -97,6 +106,16 @@ void Texture::upload_rgba(const std::uint8_t* rgba, int width, int height) {
   } else {
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
   }
+}
+
+bool attach_color_target(GLuint framebuffer, GLuint texture, int width, int height) {
+  glBindTexture(GL_TEXTURE_2D, texture);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+  glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture, 0);
+  return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
 }
 
 GLuint build_program(const char* vertex_source, const char* fragment_source) {
@@ -210,7 +229,7 @@ void ScatterRenderer::draw(ImDrawList* list, ImVec2 p0, ImVec2 p1, double cx, do
     render_cy_ = cy;
     points_changed_ = false;
     render_to_texture(next.width, next.height);
-    ++g_generation;
+    mark_texture_changed(color_);
     dx = dy = 0;  // the texture is centred on (cx, cy) now
   }
   const float u0 = float((margin_x + dx) / view_.width), u1 = float((margin_x + dx + view_w) / view_.width);
@@ -227,12 +246,7 @@ void ScatterRenderer::render_to_texture(int width, int height) {
   glGetIntegerv(GL_FRAMEBUFFER_BINDING, &previous_fbo);
   glGetIntegerv(GL_VIEWPORT, previous_viewport);
   if (width != fbo_width_ || height != fbo_height_) {
-    glBindTexture(GL_TEXTURE_2D, color_);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, color_, 0);
+    attach_color_target(fbo_, color_, width, height);
     fbo_width_ = width;
     fbo_height_ = height;
   }

@@ -13,9 +13,10 @@
 
 namespace vae::gui {
 
-// Increases whenever GPU-side content changes behind ImGui's back (texture uploads, scatter points
-// or view), so the frame loop can tell an unchanged frame from its draw data plus this number.
-std::uint64_t gpu_generation();
+// Textures whose pixels changed behind ImGui's back (uploads, the scatter's re-rendered points)
+// since the last call, as ImTextureID values: with the draw data they tell the frame loop which
+// parts of the window changed. Each id appears once.
+std::vector<std::uint64_t> take_changed_textures();
 
 // A texture that follows an engine image. Nearest filtering keeps 28x28 pixels crisp when enlarged.
 class Texture {
@@ -37,6 +38,10 @@ class Texture {
   int width_ = 0;
   int height_ = 0;
 };
+
+// Gives `texture` RGBA8 storage of width x height (nearest filtering) and attaches it as the colour
+// buffer of `framebuffer`, which stays bound. Returns whether the framebuffer is complete.
+bool attach_color_target(GLuint framebuffer, GLuint texture, int width, int height);
 
 // Compiles and links a vertex + fragment program; throws std::runtime_error with the GL log.
 GLuint build_program(const char* vertex_source, const char* fragment_source);

@@ -237,6 +237,7 @@ void Session::save_checkpoint(const std::string& path) {
   }
   const std::string target = path.empty() ? export_path("vae-explorer.ckpt") : path;
   checkpoint_path = target;
+  trainer_->keep_timeline_scratch_beside(target);  // as the CLI's --out does
   trainer_->save_checkpoint(target);
 }
 

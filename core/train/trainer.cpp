@@ -147,8 +147,11 @@ void Trainer::set_iw_samples(int k) { post({Command::Kind::SetIwSamples, double(
 void Trainer::set_step_history_rows(std::size_t rows) { post({Command::Kind::SetStepHistoryRows, double(rows)}); }
 void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
 void Trainer::set_autosave_path(const std::string& path) {
-  if (timeline_ && !path.empty()) timeline_->set_spill_path(path + ".timeline-scratch");
+  keep_timeline_scratch_beside(path);
   post({Command::Kind::SetAutosave, 0, path});
+}
+void Trainer::keep_timeline_scratch_beside(const std::string& checkpoint) {
+  if (timeline_ && !checkpoint.empty()) timeline_->set_spill_path(checkpoint + ".timeline-scratch");
 }
 
 std::shared_ptr<const Snapshot> Trainer::snapshot() const { return std::atomic_load(&published_); }

@@ -51,6 +51,9 @@ class Trainer {
   void save_checkpoint(const std::string& path);
   // Save after every finished epoch too (the CLI's --out), so a crash loses at most one epoch.
   void set_autosave_path(const std::string& path);
+  // Where the timeline's scratch file goes once the memory budget is spent: beside `checkpoint`
+  // rather than in the temporary folder, which may live in memory. Only before the first spill.
+  void keep_timeline_scratch_beside(const std::string& checkpoint);
 
   // The run's timeline: the weights at the end of every epoch (and every N steps when the budget
   // says so), bounded by its budget; null for read-only models. Safe to list and read from any

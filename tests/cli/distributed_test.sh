@@ -3,6 +3,7 @@
 set -euo pipefail
 case_name=$1
 bin=$2
+test_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test_lib.sh
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -12,14 +13,9 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_exit CODE PATTERN -- COMMAND...: runs COMMAND, checks exit code and that stderr matches.
-expect_exit() {
-  local code=$1 pattern=$2; shift 3
-  set +e; "$@" > out.txt 2> err.txt; local got=$?; set -e
-  [ "$got" -eq "$code" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $code"; }
-  grep -Eq -- "$pattern" err.txt || { cat err.txt >&2; fail "'$*': stderr lacks '$pattern'"; }
-}
+# shellcheck source=tests/test_lib.sh
+source "$test_lib"
+
 # A small model on the synthetic set: a few seconds per run.
 model=(--data synthetic --hidden 64 --latent 3 --seed 7)
 

@@ -5,17 +5,13 @@ case_name=$1
 bin=$2
 src=$3
 py=/usr/bin/python3  # Debian's interpreter, where python3-torch lives
+test_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test_lib.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_exit() {
-  local code=$1 pattern=$2; shift 3
-  set +e; "$@" > out.txt 2> err.txt; local got=$?; set -e
-  [ "$got" -eq "$code" ] || { cat err.txt >&2; fail "'$*' exited $got, expected $code"; }
-  grep -Eq -- "$pattern" err.txt || { cat err.txt >&2; fail "'$*': stderr lacks '$pattern'"; }
-}
+# shellcheck source=tests/test_lib.sh
+source "$test_lib"
 
 case "$case_name" in
   torchscript_reference)

@@ -29,6 +29,18 @@ void FrameStats::add_frame(bool training, float work, float interval, double sam
   }
 }
 
+void FrameStats::add_phases(const float (&ms)[kPhases]) {
+  constexpr float kSlowFrameMs = 17.f;  // one 60 Hz frame
+  float total = 0;
+  int largest = 0;
+  for (int i = 0; i < kPhases; ++i) {
+    phase_ms[i].push_back(ms[i]);
+    total += ms[i];
+    if (ms[i] > ms[largest]) largest = i;
+  }
+  if (total > kSlowFrameMs) slow_frames_by_phase[largest]++;
+}
+
 namespace {
 std::string summary_json(const std::vector<float>& values, const char* name) {
   const Summary s = summarise(values);
@@ -47,17 +59,29 @@ std::string FrameStats::json() const {
   out += summary_json(interval_ms[1], "interval_training") + ",\n  ";
   out += summary_json(interval_ms[0], "interval_idle") + ",\n  ";
   out += summary_json(dragging_interval_ms, "interval_dragging") + ",\n";
+  out += "  \"phases_training\": {";
+  for (int i = 0; i < kPhases; ++i) {
+    out += (i ? ", " : "") + summary_json(phase_ms[i], kPhaseNames[i]);
+  }
+  out += "},\n  \"slow_training_frames_by_phase\": {";
+  for (int i = 0; i < kPhases; ++i)
+    out += std::string(i ? ", " : "") + "\"" + kPhaseNames[i] + "\": " + std::to_string(slow_frames_by_phase[i]);
+  out += "},\n";
+  out += "  \"present_mode\": \"" + present_mode + "\",\n";
+  out += "  \"damage_checked_frames\": " + std::to_string(damage_checked_frames) + ",\n";
+  out += "  \"stale_frames\": " + std::to_string(stale_frames) + ",\n";
+  out += "  \"stale_pixels\": " + std::to_string(stale_pixels) + ",\n";
   char tail[640];
   std::snprintf(tail, sizeof tail,
                 "  \"samples_per_sec_while_training\": %.1f,\n  \"train_examples_per_train_second\": %.1f,\n"
                 "  \"first_frame_since_process_start_s\": %.3f,\n"
                 "  \"first_frame_since_run_s\": %.3f,\n  \"scatter_points\": %zu,\n"
-                "  \"frames\": %llu,\n  \"frames_redrawn\": %zu,\n"
+                "  \"frames\": %llu,\n  \"frames_redrawn\": %zu,\n  \"mean_repainted_fraction\": %.3f,\n"
                 "  \"decodes_completed\": %llu,\n  \"decodes_cancelled\": %llu\n}\n",
                 samples_per_sec_count ? samples_per_sec_sum / double(samples_per_sec_count) : 0.0, train_rate,
                 first_frame_process_s, first_frame_run_s, scatter_points, static_cast<unsigned long long>(frames),
-                frames_redrawn, static_cast<unsigned long long>(decodes_completed),
-                static_cast<unsigned long long>(decodes_cancelled));
+                frames_redrawn, frames_redrawn ? repainted_fraction_sum / double(frames_redrawn) : 0.0,
+                static_cast<unsigned long long>(decodes_completed), static_cast<unsigned long long>(decodes_cancelled));
   return out + tail;
 }
 
