@@ -52,42 +52,7 @@ class StepHistory {
   static constexpr std::uint32_t kMaxStrideLog2 = 31;
   using Rows = ChunkedLog<StepMetrics, 4096>;
 
-  class const_iterator {
-   public:
-    using iterator_category = std::random_access_iterator_tag;
-    using value_type = StepMetrics;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const StepMetrics*;
-    using reference = const StepMetrics&;
-
-    const_iterator() = default;
-    const_iterator(const StepHistory* history, std::size_t index) : history_(history), index_(index) {}
-    reference operator*() const { return (*history_)[index_]; }
-    pointer operator->() const { return &(*history_)[index_]; }
-    reference operator[](difference_type n) const { return (*history_)[std::size_t(difference_type(index_) + n)]; }
-    const_iterator& operator++() { return ++index_, *this; }
-    const_iterator operator++(int) { return const_iterator(history_, index_++); }
-    const_iterator& operator--() { return --index_, *this; }
-    const_iterator operator--(int) { return const_iterator(history_, index_--); }
-    const_iterator& operator+=(difference_type n) { return index_ = std::size_t(difference_type(index_) + n), *this; }
-    const_iterator& operator-=(difference_type n) { return *this += -n; }
-    friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
-    friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
-    friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
-    friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
-      return difference_type(a.index_) - difference_type(b.index_);
-    }
-    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.index_ == b.index_; }
-    friend bool operator!=(const const_iterator& a, const const_iterator& b) { return a.index_ != b.index_; }
-    friend bool operator<(const const_iterator& a, const const_iterator& b) { return a.index_ < b.index_; }
-    friend bool operator>(const const_iterator& a, const const_iterator& b) { return a.index_ > b.index_; }
-    friend bool operator<=(const const_iterator& a, const const_iterator& b) { return a.index_ <= b.index_; }
-    friend bool operator>=(const const_iterator& a, const const_iterator& b) { return a.index_ >= b.index_; }
-
-   private:
-    const StepHistory* history_ = nullptr;
-    std::size_t index_ = 0;
-  };
+  using const_iterator = IndexIterator<StepHistory, StepMetrics>;
   using iterator = const_iterator;
   using value_type = StepMetrics;
 
