@@ -2,12 +2,14 @@
 #include "core/runtime/thread_priority.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace {
@@ -81,3 +83,14 @@ TEST_F(ThreadPriority, LowersThreadsThatAlreadyRun) {
 }
 
 }  // namespace
+
+TEST(ThreadName, ShowsInProcAndIsShortened) {
+  std::string seen;
+  std::thread([&seen] {
+    vae::name_this_thread("vae-a-rather-long-thread-name");
+    char name[32] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    seen = name;
+  }).join();
+  EXPECT_EQ(seen, "vae-a-rather-lo");  // 15 characters: what the kernel keeps
+}

@@ -54,6 +54,8 @@ class Diagnostics {
     return screenshot_frames_ > 0 && frame >= std::uint64_t(screenshot_frames_);
   }
   const std::string& screenshot_path() const { return screenshot_path_; }
+  // --frames N counts frames: the loop does not idle then, so N frames take N / 60 s.
+  bool counts_frames() const { return screenshot_frames_ > 0; }
 
   // --- test drops: the paths to handle after the first frame (then empty) ---
   std::vector<std::string> take_drops(std::uint64_t frame);

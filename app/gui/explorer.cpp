@@ -13,6 +13,7 @@ namespace {
 
 std::shared_ptr<const EncodedTestSet> encode_test_set(std::shared_ptr<const ModelState> model,
                                                       std::shared_ptr<const Dataset> data) {
+  name_this_thread("vae-encoder");
   enter_background_priority();  // a fresh std::async thread each time: lower it every time
   const auto t0 = std::chrono::steady_clock::now();
   auto set = std::make_shared<EncodedTestSet>();

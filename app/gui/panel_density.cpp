@@ -78,6 +78,7 @@ class ScoringJob {
 
   explicit ScoringJob(Request request) : start_(std::chrono::steady_clock::now()) {
     result_ = std::async(std::launch::async, [this, r = std::move(request)] {
+      name_this_thread("vae-density");
       enter_background_priority();  // the window's frames come first
       return run(r);
     });
@@ -224,6 +225,7 @@ void DensityPanel::follow_requests() {
       // A superseded load finishes on its own thread and is dropped (never waited for in a frame).
       if (loading_.valid()) abandoned_.push_back(std::move(loading_));
       loading_ = std::async(std::launch::async, [spec] {
+        name_this_thread("vae-density");
         enter_background_priority();
         return every_image_as_test(load_dataset(spec));
       });

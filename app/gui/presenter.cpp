@@ -40,27 +40,32 @@ DamageRect command_bounds(const ImDrawList* list, const ImDrawCmd& cmd) {
   return r.intersected(rect_of(cmd.ClipRect));
 }
 
-// What each draw list shows: hashes of its content and of its commands, where its vertices lie
-// (within its clip rectangles), their positions, and where each texture it samples is drawn.
-std::vector<DrawListSignature> signatures(const ImDrawData* data) {
-  std::vector<DrawListSignature> out(std::size_t(std::max(0, data->CmdListsCount)));
+// What each draw list shows: whether its content and its commands changed, where its vertices lie
+// (within its clip rectangles), the vertices themselves and where each texture it samples is
+// drawn. `out` is refilled in place (its buffers are reused from two frames ago: a frame's
+// vertices are copied, not allocated); content equality is a memcmp against `previous`.
+void fill_signatures(const ImDrawData* data, const std::vector<DrawListSignature>& previous,
+                     std::vector<DrawListSignature>& out) {
+  static_assert(sizeof(DrawListSignature::Vertex) == sizeof(ImDrawVert), "the vertex layouts must match");
+  const std::uint64_t font = std::uint64_t(reinterpret_cast<std::uintptr_t>(ImGui::GetIO().Fonts->TexID));
+  out.resize(std::size_t(std::max(0, data->CmdListsCount)));
   for (int i = 0; i < data->CmdListsCount; ++i) {
     const ImDrawList* list = data->CmdLists[i];
     DrawListSignature& s = out[std::size_t(i)];
     s.list = list;
-    std::uint64_t h = 0xcbf29ce484222325ull, commands = h;
-    h = hash_bytes(h, list->VtxBuffer.Data, std::size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert));
-    h = hash_bytes(h, list->IdxBuffer.Data, std::size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
+    s.clip = {};
+    s.textures.clear();
+    std::uint64_t commands = 0xcbf29ce484222325ull, offsets = commands;
     for (const ImDrawCmd& cmd : list->CmdBuffer) {
       const std::uint64_t texture = std::uint64_t(reinterpret_cast<std::uintptr_t>(cmd.TextureId));
       const std::uint64_t what[2] = {texture, std::uint64_t(reinterpret_cast<std::uintptr_t>(cmd.UserCallback))};
       const std::uint64_t where[3] = {cmd.VtxOffset, cmd.IdxOffset, cmd.ElemCount};
       commands = hash_bytes(hash_bytes(commands, &cmd.ClipRect, sizeof cmd.ClipRect), what, sizeof what);
-      h = hash_bytes(h, where, sizeof where);
+      offsets = hash_bytes(offsets, where, sizeof where);
       if (cmd.UserCallback != nullptr || cmd.ElemCount == 0) continue;
       s.clip = s.clip.united(rect_of(cmd.ClipRect));
       // The font atlas is in nearly every command and never changes behind ImGui's back.
-      if (texture != std::uint64_t(reinterpret_cast<std::uintptr_t>(ImGui::GetIO().Fonts->TexID))) {
+      if (texture != font) {
         const DamageRect drawn = command_bounds(list, cmd);
         auto use =
             std::find_if(s.textures.begin(), s.textures.end(), [&](const auto& u) { return u.texture == texture; });
@@ -70,18 +75,39 @@ std::vector<DrawListSignature> signatures(const ImDrawData* data) {
           use->bounds = use->bounds.united(drawn);
       }
     }
-    s.content = hash_bytes(h, &commands, sizeof commands);
+    const std::size_t vertex_count = std::size_t(list->VtxBuffer.Size);
+    const std::size_t index_bytes = std::size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx);
+    const DrawListSignature* before =
+        std::size_t(i) < previous.size() && previous[std::size_t(i)].list == list ? &previous[std::size_t(i)] : nullptr;
+    const bool same =
+        before && before->commands == commands && before->offsets == offsets &&
+        before->vertices.size() == vertex_count && before->indices.size() == index_bytes &&
+        std::memcmp(before->vertices.data(), list->VtxBuffer.Data, vertex_count * sizeof(ImDrawVert)) == 0 &&
+        std::memcmp(before->indices.data(), list->IdxBuffer.Data, index_bytes) == 0;
+    s.content = same ? before->content : (before ? before->content + 1 : 1);
     s.commands = commands;
-    s.vertices.resize(std::size_t(list->VtxBuffer.Size));
-    for (int v = 0; v < list->VtxBuffer.Size; ++v) {
-      const ImDrawVert& in = list->VtxBuffer[v];
-      s.vertices[std::size_t(v)] = {in.pos.x, in.pos.y, in.uv.x, in.uv.y, in.col};
+    s.offsets = offsets;
+    s.vertices.resize(vertex_count);
+    if (vertex_count) std::memcpy(s.vertices.data(), list->VtxBuffer.Data, vertex_count * sizeof(ImDrawVert));
+    s.indices.resize(index_bytes);
+    if (index_bytes) std::memcpy(s.indices.data(), list->IdxBuffer.Data, index_bytes);
+    if (same) {
+      s.bounds = before->bounds;
+      continue;
     }
-    DamageRect vertices;
-    for (const auto& v : s.vertices) vertices = vertices.united({v.x, v.y, v.x + 1, v.y + 1});
-    s.bounds = vertices.intersected(s.clip);
+    float x0 = 0, y0 = 0, x1 = -1, y1 = -1;  // empty unless there are vertices
+    if (vertex_count) {
+      x0 = x1 = s.vertices[0].x;
+      y0 = y1 = s.vertices[0].y;
+      for (const auto& v : s.vertices) {
+        x0 = std::min(x0, v.x);
+        x1 = std::max(x1, v.x);
+        y0 = std::min(y0, v.y);
+        y1 = std::max(y1, v.y);
+      }
+    }
+    s.bounds = DamageRect{x0, y0, x1 + 1, y1 + 1}.intersected(s.clip);
   }
-  return out;
 }
 
 // Whether GL draws with the CPU: llvmpipe, softpipe or the old swrast.
@@ -211,10 +237,10 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
                                     bool repaint_all, bool present_anyway) {
   Frame frame;
   if (fb_width <= 0 || fb_height <= 0) return frame;
-  std::vector<DrawListSignature> now = signatures(data);
+  fill_signatures(data, previous_, current_);
   const std::vector<std::uint64_t> changed = take_changed_textures();
-  Damage damage = compute_damage(previous_, now, changed);
-  previous_ = std::move(now);
+  Damage damage = compute_damage(previous_, current_, changed);
+  std::swap(previous_, current_);
   const bool resized = fb_width != width_ || fb_height != height_;
   display_rect_ = {data->DisplayPos.x, data->DisplayPos.y, data->DisplayPos.x + data->DisplaySize.x,
                    data->DisplayPos.y + data->DisplaySize.y};
@@ -227,9 +253,12 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
   constexpr int kSwapFramesAfterResize = 3;
   if (resized) swap_frames_left_ = kSwapFramesAfterResize;
   const bool swap_instead = mode_ == Mode::kCopy && swap_frames_left_ > 0;
+  frame.changed = damage.full || !damage.rects.empty() || resized;
+  if (!frame.changed && !present_anyway && !repaint_all) return frame;
+  // Without a picture kept from the last frame (a GPU's swapped back buffer, no offscreen target,
+  // the frames after a resize) whatever is shown is repainted in full.
   if (repaint_all || resized || swap_instead || mode_ == Mode::kDirect || (mode_ == Mode::kOffscreen && !offscreen))
-    damage.full = damage.full || repaint_all || resized || swap_instead || !damage.rects.empty() || present_anyway;
-  if (!damage.full && damage.rects.empty() && !present_anyway) return frame;
+    damage.full = true;
 
   glViewport(0, 0, fb_width, fb_height);
   glClearColor(clear.x * clear.w, clear.y * clear.w, clear.z * clear.w, 1.f);

@@ -37,6 +37,7 @@ class Presenter {
   struct Frame {
     bool presented = false;        // a new picture is on its way to the screen
     bool swap = false;             // ... and the caller must swap buffers for it
+    bool changed = false;          // the picture differs from the previous frame's
     float repainted_fraction = 0;  // share of the window rasterised again (0 when only copied)
   };
   // `data` is this frame's draw data (its clip rectangles are narrowed during the call and
@@ -69,7 +70,7 @@ class Presenter {
   bool target_failed_ = false;
   int swap_frames_left_ = 0;  // kCopy: frames still to swap after a resize
   DamageRect display_rect_;
-  std::vector<DrawListSignature> previous_;
+  std::vector<DrawListSignature> previous_, current_;  // this frame's lists and the last; swapped
   std::vector<unsigned char> checked_;
   int checked_width_ = 0, checked_height_ = 0;
 };

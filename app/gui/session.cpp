@@ -298,6 +298,13 @@ void Session::update(double now) {
   }
 }
 
+bool Session::state_changed_since_frame() const {
+  if (!trainer_) return false;
+  const auto latest = trainer_->snapshot();
+  if (!latest || !snapshot_) return bool(latest) != bool(snapshot_);
+  return latest->state != snapshot_->state || latest->message_id != snapshot_->message_id;
+}
+
 std::string Session::export_path(const std::string& file_name) const {
   const fs::path dir = export_dir.empty() ? fs::path(".") : fs::path(export_dir);
   std::error_code ec;

@@ -75,6 +75,9 @@ class Session {
   const std::string& loading_spec() const;
   double loading_since() const;
   bool opening_checkpoint() const { return pending_checkpoint_.valid(); }
+  // The trainer's state or message changed since the frame's snapshot was taken: an idle frame
+  // loop wakes for it (new metrics alone wait for the next regular adoption).
+  bool state_changed_since_frame() const;
   bool training() const { return snapshot().state == TrainerState::Running && trainer_; }
 
   // The settings the next new model gets (edited in the Training panel; a checkpoint brings its own).

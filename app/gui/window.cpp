@@ -45,6 +45,7 @@ KeyQueue g_keys;
 volatile int g_quit = 0;
 
 void on_drop(GLFWwindow*, int count, const char** paths) {
+  note_input();
   for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
 }
 
@@ -52,6 +53,7 @@ void on_drop(GLFWwindow*, int count, const char** paths) {
 // than polled per frame: Dear ImGui 1.86 has no input queue, so a press and release within one
 // frame would be missed.
 void on_key(GLFWwindow*, int key, int, int action, int mods) {
+  note_input();
   if (action == GLFW_PRESS) g_keys.press(key, mods);
 }
 
@@ -147,6 +149,7 @@ int run_window(const GuiOptions& options) {
   glfwSwapInterval(0);
   glfwSetDropCallback(window, on_drop);
   glfwSetKeyCallback(window, on_key);  // before ImGui's backend, which chains to it
+  install_input_counter(window);       // likewise
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
@@ -173,8 +176,9 @@ int run_window(const GuiOptions& options) {
     auto port = make_shell_port(app->session, app->host, app->messages, app->diagnostics.get(), window);
     auto shell = std::make_unique<DesktopShell>(*port, dir, graphics_info());
     UiScale scale;
-    exit_code = run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
-                                              g_keys, g_dropped, app->diagnostics.get(), &g_quit, *shell});
+    exit_code =
+        run_frame_loop(FrameLoopParts{window, app->session, app->explorer, app->host, scale, app->grid_worker,
+                                      app->cursor_worker, g_keys, g_dropped, app->diagnostics.get(), &g_quit, *shell});
     shell.reset();  // closes a file dialog still open
     port.reset();
     if (Diagnostics* diag = app->diagnostics.get()) {

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -41,6 +42,16 @@ bool enter_background_priority() {
   return lower_thread(static_cast<id_t>(syscall(SYS_gettid)), increment);
 #else
   return false;
+#endif
+}
+
+void name_this_thread(const char* name) {
+#if defined(__linux__)
+  char shortened[16] = {};  // the kernel keeps 15 characters and a terminator
+  for (std::size_t i = 0; i + 1 < sizeof shortened && name[i] != '\0'; ++i) shortened[i] = name[i];
+  pthread_setname_np(pthread_self(), shortened);
+#else
+  (void)name;
 #endif
 }
 

@@ -17,6 +17,10 @@ int background_niceness();
 // calling thread's priority by background_niceness(). Returns false when that failed.
 bool enter_background_priority();
 
+// Names the calling thread (at most 15 characters show) so `top -H`, perf and /proc tell the
+// trainer from the decoders and the UI. No-op off Linux.
+void name_this_thread(const char* name);
+
 // Lowers every other thread the process has right now (the worker pools libraries such as
 // OpenBLAS started when they loaded) by background_niceness(); call on the UI thread before it
 // starts threads of its own (GL). Returns how many threads were lowered.

@@ -167,6 +167,7 @@ void Trainer::wait_until_done() {
 }
 
 void Trainer::run() {
+  name_this_thread("vae-trainer");
   enter_background_priority();  // below the window's UI thread (a no-op for the CLI)
   // Nothing may escape the worker: any failure becomes the Failed state and a message.
   try {

@@ -14,7 +14,9 @@ TEST(FrameStats, NearestRankP95) {
   EXPECT_EQ(s.count, 100u);
   EXPECT_DOUBLE_EQ(s.mean, 50.5);
   EXPECT_DOUBLE_EQ(s.p95, 95.0);
+  EXPECT_DOUBLE_EQ(s.median, 50.5);
   EXPECT_DOUBLE_EQ(summarise({7.f}).p95, 7.0);
+  EXPECT_DOUBLE_EQ(summarise({3.f, 1.f, 2.f}).median, 2.0);
   EXPECT_EQ(summarise({}).count, 0u);
 }
 
@@ -26,11 +28,13 @@ TEST(FrameStats, SplitsTrainingFromIdleFramesInTheJson) {
   stats.add_frame(false, 3.f, 20.f, 0.0, true);
   stats.add_frame(true, 3.f, 25.f, 500.0, true);  // dragging while training counts as training
   const std::string json = stats.json();
-  EXPECT_NE(json.find("\"frame_training\": {\"frames\": 3, \"mean_ms\": 14.333, \"p95_ms\": 30.000}"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find("\"frame_training\": {\"frames\": 3, \"mean_ms\": 14.333, \"p95_ms\": 30.000, \"median_ms\": 10.000}"),
+      std::string::npos)
       << json;
   EXPECT_NE(json.find("\"frame_idle\": {\"frames\": 2"), std::string::npos);
   EXPECT_NE(json.find("\"interval_dragging\": {\"frames\": 1, \"mean_ms\": 20.000"), std::string::npos);
+  EXPECT_NE(json.find("\"interval_resting\": {\"frames\": 1, \"mean_ms\": 16.000"), std::string::npos);
   EXPECT_NE(json.find("\"samples_per_sec_while_training\": 1500.0"), std::string::npos);
 }
 

@@ -31,6 +31,7 @@ struct DrawListSignature {
   const void* list = nullptr;  // identity: ImGui keeps a window's draw list across frames
   std::uint64_t content = 0;   // hash of everything drawn: vertices, indices, commands
   std::uint64_t commands = 0;  // hash of the command sequence alone: clip rectangles, textures, callbacks
+  std::uint64_t offsets = 0;   // hash of where the commands' vertices and indices are (the caller's)
   DamageRect bounds;           // where its vertices lie, within its clip rectangles
   DamageRect clip;             // the union of its clip rectangles
   struct TextureUse {
@@ -39,12 +40,13 @@ struct DrawListSignature {
   };
   std::vector<TextureUse> textures;
   // Its vertices in order (ImGui's ImDrawVert without ImGui), to find which widgets changed.
-  struct Vertex {
-    float x = 0, y = 0;  // position
-    float u = 0, v = 0;  // texture coordinates: a changed digit may keep its quad and change only these
-    std::uint32_t colour = 0;
+  struct Vertex {  // trivial, so a frame's vertices are copied with memcpy
+    float x, y;    // position
+    float u, v;    // texture coordinates: a changed digit may keep its quad and change only these
+    std::uint32_t colour;
   };
   std::vector<Vertex> vertices;
+  std::vector<unsigned char> indices;  // the caller's, to tell whether anything changed
 };
 
 struct Damage {

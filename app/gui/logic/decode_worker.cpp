@@ -68,6 +68,7 @@ bool DecodeWorker::busy(int slot_id) const {
 }
 
 void DecodeWorker::run() {
+  name_this_thread("vae-decoder");
   enter_background_priority();  // pictures wait for the UI thread, not the other way round
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {

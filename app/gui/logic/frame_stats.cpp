@@ -16,13 +16,14 @@ Summary summarise(std::vector<float> v) {
   // Nearest rank: the smallest value with at least 95% of the values at or below it.
   const std::size_t rank = std::size_t(std::ceil(0.95 * double(v.size())));
   s.p95 = v[std::min(v.size() - 1, rank > 0 ? rank - 1 : 0)];
+  s.median = v.size() % 2 ? v[v.size() / 2] : 0.5 * (double(v[v.size() / 2 - 1]) + double(v[v.size() / 2]));
   return s;
 }
 
 void FrameStats::add_frame(bool training, float work, float interval, double samples_per_sec, bool dragging) {
   work_ms[training].push_back(work);
   interval_ms[training].push_back(interval);
-  if (dragging && !training) dragging_interval_ms.push_back(interval);
+  if (!training) (dragging ? dragging_interval_ms : resting_interval_ms).push_back(interval);
   if (training) {
     samples_per_sec_sum += samples_per_sec;
     samples_per_sec_count++;
@@ -45,9 +46,10 @@ namespace {
 std::string summary_json(const std::vector<float>& values, const char* name) {
   const Summary s = summarise(values);
   if (s.count == 0) return std::string("\"") + name + "\": null";
-  char text[160];
-  std::snprintf(text, sizeof text, "\"%s\": {\"frames\": %zu, \"mean_ms\": %.3f, \"p95_ms\": %.3f}", name, s.count,
-                s.mean, s.p95);
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "\"%s\": {\"frames\": %zu, \"mean_ms\": %.3f, \"p95_ms\": %.3f, \"median_ms\": %.3f}", name, s.count,
+                s.mean, s.p95, s.median);
   return text;
 }
 }  // namespace
@@ -58,7 +60,8 @@ std::string FrameStats::json() const {
   out += summary_json(work_ms[0], "frame_idle") + ",\n  ";
   out += summary_json(interval_ms[1], "interval_training") + ",\n  ";
   out += summary_json(interval_ms[0], "interval_idle") + ",\n  ";
-  out += summary_json(dragging_interval_ms, "interval_dragging") + ",\n";
+  out += summary_json(dragging_interval_ms, "interval_dragging") + ",\n  ";
+  out += summary_json(resting_interval_ms, "interval_resting") + ",\n";
   out += "  \"phases_training\": {";
   for (int i = 0; i < kPhases; ++i) {
     out += (i ? ", " : "") + summary_json(phase_ms[i], kPhaseNames[i]);

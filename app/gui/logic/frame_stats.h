@@ -12,6 +12,7 @@ struct Summary {
   std::size_t count = 0;
   double mean = 0;
   double p95 = 0;
+  double median = 0;  // what a typical frame does (an idle window's frames are mostly waits)
 };
 Summary summarise(std::vector<float> values);
 
@@ -19,6 +20,7 @@ struct FrameStats {
   std::vector<float> work_ms[2];            // [0] idle, [1] training: time spent producing a frame
   std::vector<float> interval_ms[2];        // time between frame starts (what the user sees)
   std::vector<float> dragging_interval_ms;  // ... while a mouse button is held and training is not running
+  std::vector<float> resting_interval_ms;   // ... while neither (the window idles between frames)
   // Where a training frame's work goes, to find what makes the slow frames slow: events and
   // session/explorer updates; building the ImGui frame (panels); rasterising and swapping (zero
   // for frames whose picture did not change). Only for training frames, in kPhaseNames order.
