@@ -259,7 +259,7 @@ int run_export(const ExportCommand& o) {
   Inference inference(loaded.checkpoint.model);
   if (!o.metrics.empty()) {
     write_metrics_csv(loaded.checkpoint.history, o.metrics);
-    std::cerr << "wrote " << o.metrics << " (" << loaded.checkpoint.history.steps.size() << " steps)\n";
+    std::cerr << "wrote " << o.metrics << " (" << loaded.checkpoint.history.steps.describe() << ")\n";
   }
   if (need_data) {
     const Split& split = pick_split(*loaded.data, o.split);

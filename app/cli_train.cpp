@@ -200,7 +200,7 @@ int run_train(const TrainOptions& o, const CLI::App& sub) {
         progress.note((s.message_is_error ? "error: " : "") + s.message);
     }
     if (s.state == TrainerState::Running && !s.history.steps.empty()) {
-      const auto& last = s.history.steps.back();
+      const auto& last = s.history.steps.latest();  // this step's loss, not a thinned row's mean
       char detail[128];
       std::snprintf(detail, sizeof detail, "epoch %d/%d step %lld  %s %.1f  %.0f samples/s", s.epoch + 1,
                     s.train_config.epochs, static_cast<long long>(s.step), loss_label(s.history).c_str(), last.loss,

@@ -62,6 +62,21 @@ void expect_checkpoint_error(const std::string& path, const std::string& what) {
   }
 }
 
+// Rows equal bit for bit; samples_per_sec is left out, it is wall-clock time.
+void expect_same_rows(const StepHistory& a, const StepHistory& b) {
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(a.stride(), b.stride());
+  EXPECT_EQ(a.max_rows(), b.max_rows());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].step, b[i].step) << "row " << i;
+    EXPECT_EQ(a[i].steps_covered, b[i].steps_covered) << "row " << i;
+    EXPECT_EQ(a[i].epoch, b[i].epoch) << "row " << i;
+    EXPECT_EQ(a[i].loss, b[i].loss) << "row " << i;  // bit for bit
+    EXPECT_EQ(a[i].terms, b[i].terms) << "row " << i;
+    EXPECT_EQ(a[i].beta, b[i].beta) << "row " << i;
+  }
+}
+
 TEST(Checkpoint, RoundTripIsBitExact) {
   TempDir dir;
   TrainingSession session(small_data(), small_model(), small_train());
@@ -119,8 +134,56 @@ TEST(Checkpoint, ResumeContinuesTheSameRun) {
   EXPECT_EQ(resumed.step(), 30);
   EXPECT_EQ(resumed.epoch(), straight.epoch());
   expect_same_weights(*straight.freeze(), *resumed.freeze());
-  ASSERT_EQ(resumed.history().steps.size(), straight.history().steps.size());
-  EXPECT_EQ(resumed.history().steps.back().loss, straight.history().steps.back().loss);
+  expect_same_rows(resumed.history().steps, straight.history().steps);
+  EXPECT_EQ(resumed.history().epochs.back().test_loss, straight.history().epochs.back().test_loss);
+}
+
+// A history bounded to 4 rows thins at steps 4, 8, 16 and 32: the file stores the thinned rows,
+// the filling last row, the stride and the bound, and loads them as they were.
+TEST(Checkpoint, ThinnedHistoryRoundTrips) {
+  TempDir dir;
+  TrainingSession session(small_data(), small_model(), small_train());
+  session.set_step_history_rows(4);
+  for (int i = 0; i < 21; ++i)
+    if (session.train_step() == TrainingSession::StepResult::EpochFinished) session.evaluate_epoch(nullptr);
+  const Checkpoint saved = session.make_checkpoint();
+  ASSERT_EQ(saved.history.steps.stride(), 8u);
+  ASSERT_EQ(saved.history.steps.back().steps_covered, 5u);  // steps 17..21, still filling
+  save_checkpoint(saved, dir.file("a.ckpt"));
+  const Checkpoint loaded = load_checkpoint(dir.file("a.ckpt"));
+  expect_same_rows(loaded.history.steps, saved.history.steps);
+  EXPECT_EQ(loaded.history.steps.back().first_step(), 17);
+  save_checkpoint(loaded, dir.file("b.ckpt"));
+  EXPECT_EQ(testing::read_bytes(dir.file("a.ckpt")), testing::read_bytes(dir.file("b.ckpt")));
+}
+
+// Resuming continues the thinning exactly: saved at step 17 (stride 8, a row of one step
+// filling), thinned again at step 32 after the resume; the history ends as the straight run's.
+TEST(Checkpoint, ResumeAcrossThinningEndsWithTheSameHistory) {
+  TempDir dir;
+  auto advance = [](TrainingSession& s, int steps) {
+    for (int i = 0; i < steps; ++i)
+      if (s.train_step() == TrainingSession::StepResult::EpochFinished) s.evaluate_epoch(nullptr);
+  };
+  TrainingSession straight(small_data(), small_model(), small_train());
+  straight.set_step_history_rows(4);
+  advance(straight, 45);
+  ASSERT_EQ(straight.history().steps.stride(), 16u);
+  {
+    TrainingSession first(small_data(), small_model(), small_train());
+    first.set_step_history_rows(4);
+    advance(first, 17);
+    ASSERT_EQ(first.history().steps.stride(), 8u);
+    save_checkpoint(first.make_checkpoint(), dir.file("mid.ckpt"));
+  }
+  TrainingSession resumed(small_data(), load_checkpoint(dir.file("mid.ckpt")), small_train());
+  EXPECT_EQ(resumed.history().steps.max_rows(), 4u);  // the bound travels with the checkpoint
+  advance(resumed, 28);
+  EXPECT_EQ(resumed.step(), 45);
+  expect_same_weights(*straight.freeze(), *resumed.freeze());
+  expect_same_rows(resumed.history().steps, straight.history().steps);
+  EXPECT_EQ(resumed.history().steps.latest().loss, straight.history().steps.latest().loss);
+  ASSERT_EQ(resumed.history().epochs.size(), straight.history().epochs.size());
   EXPECT_EQ(resumed.history().epochs.back().test_loss, straight.history().epochs.back().test_loss);
 }
 

@@ -1,9 +1,11 @@
 // Exports and the latent-space helpers the window uses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "core/errors.h"
 #include "core/eval/inference.h"
@@ -75,6 +77,45 @@ TEST(Csv, MetricsPutEpochColumnsOnTheClosingStep) {
   EXPECT_EQ(header.substr(0, 14), "step,epoch,neg");
   EXPECT_EQ(one.substr(one.size() - 6), ",,,,,,");
   EXPECT_NE(two.find(",90,"), std::string::npos) << two;
+}
+
+// A thinned history (core/train/step_history.h): one line per row, first_step..step covered,
+// each epoch's test figures on the row that covers its closing step; two epochs closed within
+// one row: the earlier gets a line of its own.
+TEST(Csv, ThinnedRowsCarryTheirFirstStepAndTheEpochsTheyCover) {
+  MetricHistory history;
+  history.steps.set_max_rows(4);
+  for (int i = 1; i <= 10; ++i) {
+    StepMetrics s;
+    s.step = i;
+    s.epoch = i / 4.0;
+    s.loss = float(i);
+    s.terms = {float(i), 0.f};
+    history.steps.push_back(s);
+  }
+  // Rows: steps 1-4, 5-8 (stride 4) and 9-10 (filling).
+  ASSERT_EQ(history.steps.size(), 3u);
+  for (const auto& [epoch, step, test] : std::vector<std::tuple<int, int, float>>{{1, 2, 91}, {2, 3, 92}, {3, 7, 93}}) {
+    EpochMetrics e;
+    e.epoch = epoch;
+    e.step = step;
+    e.test_loss = test;
+    history.epochs.push_back(e);
+  }
+  testing::TempDir dir;
+  write_metrics_csv(history, dir.file("m.csv"));
+  std::ifstream in(dir.file("m.csv"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0],
+            "step,epoch,neg_elbo,recon,kl,beta,samples_per_sec,first_step,test_neg_elbo,test_recon,test_kl,"
+            "test_nll_is,iw_samples,active_units");
+  EXPECT_EQ(lines[1], "2,1,,,,,,,91,,,,0,");            // epoch 1 alone: the row of steps 1-4 holds epoch 2
+  EXPECT_EQ(lines[2], "4,1,2.5,2.5,0,1,0,1,92,,,,0,");  // the mean of steps 1..4
+  EXPECT_EQ(lines[3], "8,2,6.5,6.5,0,1,0,5,93,,,,0,");
+  EXPECT_EQ(lines[4], "10,2.5,9.5,9.5,0,1,0,9,,,,,,");
+  for (const auto& line : lines) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 13) << line;
 }
 
 TEST(Latent, NormalQuantileInvertsTheCdf) {

@@ -465,6 +465,45 @@ TEST_F(HostileCheckpoint, VersionOneOptimiserBlobIsNeverParsed) {
   EXPECT_NE(session.train_step(), TrainingSession::StepResult::NonFinite);
 }
 
+// The bounded history's optional fields (core/train/step_history.h) are checked like the rest:
+// a crafted file cannot claim an unbounded history or rows that break its invariants.
+TEST_F(HostileCheckpoint, ThinnedHistoryFieldsAreValidated) {
+  const Parts original = parts_;
+  auto& steps = parts_.header["history"]["steps"];
+  ASSERT_TRUE(steps.contains("steps_covered"));
+  steps["max_rows"] = 1ll << 40;
+  expect_refused({"history", "row bound"});
+  parts_ = original;
+  parts_.header["history"]["steps"]["stride"] = 3;
+  expect_refused({"history", "power of two"});
+  parts_ = original;
+  parts_.header["history"]["steps"]["steps_covered"][0] = 0;
+  expect_refused({"history", "covers 0 steps"});
+  parts_ = original;
+  parts_.header["history"]["steps"]["steps_covered"].erase(0);
+  expect_refused({"steps_covered", "wrong length"});
+  parts_ = original;
+  parts_.header["history"]["steps"]["step"][1] = 0;
+  expect_refused({"history", "do not increase"});
+  parts_ = original;
+  parts_.header["history"]["steps"]["steps_covered"][2] = -1;
+  expect_refused({"out of range"});
+}
+
+// A file written before the history was bounded (no steps_covered, stride, max_rows) loads as a
+// row per step; more rows than the bound are thinned as a live run would have been.
+TEST_F(HostileCheckpoint, HistoryWithoutTheNewFieldsLoadsAsOneRowPerStep) {
+  auto& steps = parts_.header["history"]["steps"];
+  for (const char* key : {"steps_covered", "stride", "max_rows"}) steps.erase(key);
+  join_file(parts_, path_);
+  const Checkpoint loaded = load_checkpoint(path_);
+  ASSERT_EQ(loaded.history.steps.size(), 8u);
+  EXPECT_EQ(loaded.history.steps.stride(), 1u);
+  EXPECT_EQ(loaded.history.steps.max_rows(), StepHistory::kMaxRows);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(loaded.history.steps[i].step, std::int64_t(i + 1));
+  EXPECT_EQ(loaded.history.steps.latest().step, 8);
+}
+
 TEST(Checkpoint2, AdamStateRoundTripResumesBitExactly) {
   TempDir dir;
   // Straight: 14 steps. Split: 8 steps, save, load, 6 more steps.

@@ -28,7 +28,8 @@ std::unique_ptr<Diagnostics> Diagnostics::create(const GuiOptions& options) {
   const bool wanted = !options.screenshot_path.empty() || options.frames > 0 || !options.layout_json_path.empty() ||
                       !options.drop_paths.empty() || env("VAE_EXPLORER_DROP") || env("VAE_EXPLORER_FRAME_STATS") ||
                       env("VAE_EXPLORER_ALWAYS_REDRAW") || env("VAE_EXPLORER_SCATTER_STRESS") ||
-                      env("VAE_EXPLORER_PRESENT") || env("VAE_EXPLORER_DAMAGE_CHECK");
+                      env("VAE_EXPLORER_PRESENT") || env("VAE_EXPLORER_DAMAGE_CHECK") ||
+                      env("VAE_EXPLORER_STEP_HISTORY_ROWS");
   if (!wanted) return nullptr;
   auto d = std::make_unique<Diagnostics>();
   d->layout_path_ = options.layout_json_path;
@@ -41,6 +42,7 @@ std::unique_ptr<Diagnostics> Diagnostics::create(const GuiOptions& options) {
     d->always_render_scatter_ = std::string(v) == "2";
   }
   if (const char* n = env("VAE_EXPLORER_SCATTER_STRESS")) d->scatter_stress_ = std::strtoull(n, nullptr, 10);
+  if (const char* n = env("VAE_EXPLORER_STEP_HISTORY_ROWS")) d->step_history_rows_ = std::strtoull(n, nullptr, 10);
   if (const char* path = env("VAE_EXPLORER_FRAME_STATS")) d->stats_path_ = path;
   if (const char* mode = env("VAE_EXPLORER_PRESENT")) d->present_mode_ = mode;
   if (const char* check = env("VAE_EXPLORER_DAMAGE_CHECK")) {

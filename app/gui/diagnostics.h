@@ -7,6 +7,8 @@
 //   VAE_EXPLORER_FRAME_STATS=FILE     frame-time statistics written at exit
 //   VAE_EXPLORER_ALWAYS_REDRAW=1|2    rasterise every frame (2: also re-render the scatter)
 //   VAE_EXPLORER_SCATTER_STRESS=N     duplicate scatter points up to N
+//   VAE_EXPLORER_STEP_HISTORY_ROWS=N  bound the trainers' per-step history to N rows (>= 4), so
+//                                     that it thins within a few hundred steps
 //   VAE_EXPLORER_PRESENT=MODE         direct | offscreen | copy: how frames reach the screen
 //   VAE_EXPLORER_DAMAGE_CHECK=1|FILE  after each partly repainted frame, repaint it in full
 //                                     offscreen and count the pixels that differ (stale_pixels);
@@ -62,6 +64,7 @@ class Diagnostics {
   bool always_redraw() const { return always_redraw_; }
   bool always_render_scatter() const { return always_render_scatter_; }
   std::size_t scatter_stress() const { return scatter_stress_; }
+  std::size_t step_history_rows() const { return step_history_rows_; }  // 0: the default bound
   const std::string& present_mode() const { return present_mode_; }
   bool damage_check() const { return damage_check_; }
   const std::string& damage_check_path() const { return damage_check_path_; }
@@ -81,6 +84,7 @@ class Diagnostics {
   std::vector<std::string> drops_;
   bool always_redraw_ = false, always_render_scatter_ = false;
   std::size_t scatter_stress_ = 0;
+  std::size_t step_history_rows_ = 0;
   std::string present_mode_;
   bool damage_check_ = false;
   std::string damage_check_path_;

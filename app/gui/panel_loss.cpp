@@ -46,13 +46,13 @@ double axis_value(double v, bool log_y) {
 }
 
 // Index of the first step whose epoch is >= x.
-std::size_t lower_step(const StepLog& steps, double x) {
+std::size_t lower_step(const StepHistory& steps, double x) {
   return std::size_t(
       std::lower_bound(steps.begin(), steps.end(), x, [](const StepMetrics& m, double v) { return m.epoch < v; }) -
       steps.begin());
 }
 
-void draw_series(ImDrawList* list, const PlotFrame& f, const StepLog& steps, const std::vector<float>* smooth,
+void draw_series(ImDrawList* list, const PlotFrame& f, const StepHistory& steps, const std::vector<float>* smooth,
                  int series, std::size_t first, std::size_t last, ImU32 color, float thickness) {
   // At most about two points per pixel column: thousands of steps stay cheap to draw.
   const std::size_t stride = std::max<std::size_t>(1, (last - first) / std::size_t(2 * (f.inner1.x - f.inner0.x) + 1));
@@ -81,21 +81,38 @@ class LossPanel : public Panel {
   void draw() override;
 
  private:
-  // Smoothed copies of the step series, extended incrementally as the history grows.
+  // Smoothed copies of the step series, extended incrementally as the history grows. A long run's
+  // history thins (core/train/step_history.h): its rows are then recomputed once (the stride
+  // changed), each row weighted by the steps it covers; the last row, still filling, is smoothed
+  // afresh every frame from the state after the rows before it.
   void update_smoothing(const MetricHistory& history) {
     const auto& steps = history.steps;
     const int series = series_count(history);
     const std::uint64_t trainer = ctx_.session.trainer_serial();
+    if (smooth_has_pending_)
+      for (auto& values : smooth_) values.pop_back();
+    smooth_has_pending_ = false;
+    const bool pending = !steps.empty() && steps.back().steps_covered < steps.stride();
+    const std::size_t committed = steps.size() - (pending ? 1 : 0);
     if (smoothed_with_ != smoothing_ || smoothed_trainer_ != trainer || int(smooth_.size()) != series ||
-        steps.size() < smooth_[0].size()) {
+        smoothed_stride_ != steps.stride() || committed < smooth_[0].size()) {
       smooth_.assign(std::size_t(series), {});
       ema_.assign(std::size_t(series), DebiasedEma{});
       for (auto& ema : ema_) ema.reset(smoothing_);
       smoothed_with_ = smoothing_;
       smoothed_trainer_ = trainer;
+      smoothed_stride_ = steps.stride();
     }
-    for (std::size_t i = smooth_[0].size(); i < steps.size(); ++i)
-      for (int k = 0; k < series; ++k) smooth_[k].push_back(float(ema_[k].add(series_value(steps[i], k))));
+    for (std::size_t i = smooth_[0].size(); i < committed; ++i)
+      for (int k = 0; k < series; ++k)
+        smooth_[k].push_back(float(ema_[k].add(series_value(steps[i], k), steps[i].steps_covered)));
+    if (pending) {
+      for (int k = 0; k < series; ++k) {
+        DebiasedEma ema = ema_[k];
+        smooth_[k].push_back(float(ema.add(series_value(steps.back(), k), steps.back().steps_covered)));
+      }
+      smooth_has_pending_ = true;
+    }
   }
 
   PanelContext& ctx_;
@@ -107,13 +124,27 @@ class LossPanel : public Panel {
   std::vector<DebiasedEma> ema_;
   float smoothed_with_ = -1;
   std::uint64_t smoothed_trainer_ = ~0ull;
+  std::uint32_t smoothed_stride_ = 0;
+  bool smooth_has_pending_ = false;  // smooth_'s last values are the filling row's
+  std::uint64_t bounded_trainer_ = ~0ull;
 };
 
 void LossPanel::draw() {
+  // Test hook (diagnostics.h): a small bound makes the history thin early.
+  if (ctx_.diagnostics && ctx_.diagnostics->step_history_rows() && ctx_.session.has_trainer() &&
+      bounded_trainer_ != ctx_.session.trainer_serial()) {
+    bounded_trainer_ = ctx_.session.trainer_serial();
+    ctx_.session.trainer()->set_step_history_rows(ctx_.diagnostics->step_history_rows());
+  }
   const Snapshot& snap = ctx_.session.snapshot();
   const auto& steps = snap.history.steps;
   const auto& epochs = snap.history.epochs;
   update_smoothing(snap.history);
+  if (ctx_.diagnostics) {  // for the window tests: how far the history has thinned
+    ctx_.diagnostics->record_value("Loss.rows", double(steps.size()));
+    ctx_.diagnostics->record_value("Loss.stride", double(steps.stride()));
+    if (!steps.empty()) ctx_.diagnostics->record_value("Loss.last_step", double(steps.back().step));
+  }
   const int series = series_count(snap.history);
   const std::string loss = loss_label(snap.history);
   // Statistics (perplexity, dead codes) follow the loss terms and are not in nats: they are drawn
@@ -141,6 +172,7 @@ void LossPanel::draw() {
   size.y = std::max(size.y, 80.f);
   ImGui::InvisibleButton("loss_plot", size);
   const bool hovered = ImGui::IsItemHovered();
+  hot_spot(ctx_.diagnostics, "Loss.Plot");
   PlotFrame f = make_plot_frame(p0, ImVec2(p0.x + size.x, p0.y + size.y));
   f.log_y = log_y_;
 
@@ -251,9 +283,17 @@ void LossPanel::draw() {
     std::size_t i = std::min(lower_step(steps, x), steps.size() - 1);
     if (i > 0 && std::abs(steps[i - 1].epoch - x) < std::abs(steps[i].epoch - x)) --i;
     const float px = f.to_px_x(steps[i].epoch);
+    if (ctx_.diagnostics) {
+      ctx_.diagnostics->record_value("Loss.hover_first_step", double(steps[i].first_step()));
+      ctx_.diagnostics->record_value("Loss.hover_step", double(steps[i].step));
+    }
     list->AddLine(ImVec2(px, f.inner0.y), ImVec2(px, f.inner1.y), IM_COL32(255, 255, 255, 90));
     ImGui::BeginTooltip();
-    ImGui::Text("step %lld, epoch %.2f", static_cast<long long>(steps[i].step), steps[i].epoch);
+    if (steps[i].steps_covered > 1)  // a thinned row: the mean of these steps
+      ImGui::Text("steps %lld-%lld (mean of %u), epoch %.2f", static_cast<long long>(steps[i].first_step()),
+                  static_cast<long long>(steps[i].step), steps[i].steps_covered, steps[i].epoch);
+    else
+      ImGui::Text("step %lld, epoch %.2f", static_cast<long long>(steps[i].step), steps[i].epoch);
     for (int k = 0; k < series; ++k) {
       ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series_color(k)), "%-15s %9.3f  (raw %.3f)",
                          series_name(snap.history, k).c_str(), smooth_[k][i], series_value(steps[i], k));

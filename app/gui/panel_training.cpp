@@ -403,7 +403,7 @@ class TrainingPanel : public Panel {
     const std::string path = ctx_.session.export_path("metrics.csv");
     try {
       write_metrics_csv(snap.history, path);
-      ctx_.messages.report("Wrote " + path + " (" + std::to_string(snap.history.steps.size()) + " steps)", false);
+      ctx_.messages.report("Wrote " + path + " (" + snap.history.steps.describe() + ")", false);
     } catch (const std::exception& e) {
       ctx_.messages.report(e.what(), true);
     }

@@ -154,9 +154,14 @@ float float_or_nan(const json& value) {
 // Version 2: named series. steps: {"step": [...], "epoch": [...], "beta": [...],
 // "samples_per_sec": [...], "loss": [...], "terms": {"recon": [...], ...}}, plus "loss_name" and
 // "term_names" (the order); epochs: [{..., "train_loss", "test_loss", "test_terms": {...}}].
+// Optional in version 2 (a bounded history, core/train/step_history.h): steps "steps_covered"
+// (per row), "stride" and "max_rows"; files without them hold one row per step.
 json history_to_json(const MetricHistory& history) {
   json steps = json::object();
-  for (const char* key : {"step", "epoch", "loss", "beta", "samples_per_sec"}) steps[key] = json::array();
+  for (const char* key : {"step", "epoch", "loss", "beta", "samples_per_sec", "steps_covered"})
+    steps[key] = json::array();
+  steps["stride"] = history.steps.stride();
+  steps["max_rows"] = history.steps.max_rows();
   json terms = json::object();
   for (const auto& name : history.term_names) terms[name] = json::array();
   for (const auto& s : history.steps) {
@@ -165,6 +170,7 @@ json history_to_json(const MetricHistory& history) {
     steps["loss"].push_back(number_or_null(s.loss));
     steps["beta"].push_back(s.beta);
     steps["samples_per_sec"].push_back(s.samples_per_sec);
+    steps["steps_covered"].push_back(s.steps_covered);
     for (std::size_t t = 0; t < history.term_names.size(); ++t)
       terms[history.term_names[t]].push_back(number_or_null(MetricHistory::value_of(s.terms, int(t))));
   }
@@ -212,6 +218,22 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
   for (std::size_t t = 0; t < columns.size(); ++t)
     if (columns[t]->size() != n)
       throw std::runtime_error("history series '" + history.term_names[t] + "' has the wrong length");
+  // A thinned history (rows covering several steps each) comes back as it was; one without the
+  // optional fields is a row per step, replayed so that it is thinned like a live run.
+  const bool thinned = steps.contains("steps_covered");
+  if (thinned && steps.at("steps_covered").size() != n)
+    throw std::runtime_error("history column 'steps_covered' has the wrong length");
+  const std::size_t max_rows =
+      steps.contains("max_rows") ? integer<std::size_t>(steps.at("max_rows")) : StepHistory::kMaxRows;
+  if (thinned && n > max_rows)  // before reading rows that would be refused anyway
+    throw std::runtime_error("history: " + std::to_string(n) + " rows exceed its bound of " + std::to_string(max_rows));
+  std::vector<StepMetrics> rows;
+  if (thinned) rows.reserve(n);
+  if (!thinned) {
+    if (max_rows < StepHistory::kMinRows || max_rows > StepHistory::kMaxRows)
+      throw std::runtime_error("history: the row bound " + std::to_string(max_rows) + " is out of range");
+    history.steps.set_max_rows(max_rows);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     StepMetrics s;
     s.step = integer<std::int64_t>(steps["step"][i]);
@@ -220,7 +242,16 @@ MetricHistory history_from_json(const json& j, std::uint32_t version) {
     for (const json* column : columns) s.terms.push_back(float_or_nan((*column)[i]));
     s.beta = steps["beta"][i].get<float>();
     s.samples_per_sec = steps["samples_per_sec"][i].get<float>();
-    history.steps.push_back(std::move(s));
+    if (thinned) {
+      s.steps_covered = integer<std::uint32_t>(steps["steps_covered"][i]);
+      rows.push_back(std::move(s));
+    } else {
+      history.steps.push_back(std::move(s));
+    }
+  }
+  if (thinned) {
+    const auto stride = steps.contains("stride") ? integer<std::uint32_t>(steps.at("stride")) : 1u;
+    history.steps.restore(rows, stride, max_rows);  // validates (std::invalid_argument)
   }
   for (const auto& e : j.at("epochs")) {
     EpochMetrics m;

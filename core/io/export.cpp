@@ -217,8 +217,10 @@ void write_latents_csv(const LatentCodes& codes, const std::vector<int>& labels,
 }
 
 void write_metrics_csv(const MetricHistory& history, const std::string& path) {
-  // One table: a row per step; the epoch columns are filled on the step that closed the epoch.
-  // Columns follow the model's named series, e.g. neg_elbo,recon,kl or loss,recon,codebook,...
+  // One table: a row per history row (a step, or once a long run's history is thinned the mean
+  // of the steps first_step..step, core/train/step_history.h); the epoch columns are filled on
+  // the row that covers the step that closed the epoch. Columns follow the model's named series,
+  // e.g. neg_elbo,recon,kl or loss,recon,codebook,...
   std::ostringstream out;
   // Per-dimension KL and activity columns when the history recorded them (same rule for
   // "active" as everywhere: core/eval/posterior_health.h).
@@ -226,31 +228,44 @@ void write_metrics_csv(const MetricHistory& history, const std::string& path) {
   for (const auto& e : history.epochs) dims = std::max(dims, e.kl_per_dim.size());
   out << "step,epoch," << history.loss_name;
   for (const auto& name : history.term_names) out << ',' << name;
-  out << ",beta,samples_per_sec,test_" << history.loss_name;
+  out << ",beta,samples_per_sec,first_step,test_" << history.loss_name;
   for (const auto& name : history.term_names) out << ",test_" << name;
   out << ",test_nll_is,iw_samples,active_units";
   for (std::size_t d = 0; d < dims; ++d) out << ",kl_" << d;
   for (std::size_t d = 0; d < dims; ++d) out << ",activity_" << d;
   out << '\n';
   const int terms = static_cast<int>(history.term_names.size());
+  auto epoch_columns = [&](const EpochMetrics& e) {
+    out << ',' << number(e.test_loss);
+    for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(e.test_terms, t));
+    out << ',' << number(e.test_nll_is) << ',' << e.iw_samples << ',';
+    if (e.active_units >= 0) out << e.active_units;
+    for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.kl_per_dim.size() ? number(e.kl_per_dim[d]) : "");
+    for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.activity.size() ? number(e.activity[d]) : "");
+    out << '\n';
+  };
+  // An epoch that shares no row (several epochs closed within one thinned row, or a history that
+  // lacks the step) gets a line of its own: its step and epoch, no train columns.
+  auto epoch_line = [&](const EpochMetrics& e) {
+    out << e.step << ',' << e.epoch << std::string(std::size_t(terms) + 4, ',');
+    epoch_columns(e);
+  };
   std::size_t next_epoch = 0;
+  const auto& epochs = history.epochs;
   for (const auto& s : history.steps) {
+    while (next_epoch < epochs.size() && epochs[next_epoch].step < s.first_step()) epoch_line(epochs[next_epoch++]);
+    // Of the epochs this row covers, the last goes on the row, any before it on lines of their own.
+    while (next_epoch + 1 < epochs.size() && epochs[next_epoch + 1].step <= s.step) epoch_line(epochs[next_epoch++]);
     out << s.step << ',' << number(s.epoch) << ',' << number(s.loss);
     for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(s.terms, t));
-    out << ',' << number(s.beta) << ',' << number(s.samples_per_sec);
-    if (next_epoch < history.epochs.size() && history.epochs[next_epoch].step == s.step) {
-      const auto& e = history.epochs[next_epoch++];
-      out << ',' << number(e.test_loss);
-      for (int t = 0; t < terms; ++t) out << ',' << number(MetricHistory::value_of(e.test_terms, t));
-      out << ',' << number(e.test_nll_is) << ',' << e.iw_samples << ',';
-      if (e.active_units >= 0) out << e.active_units;
-      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.kl_per_dim.size() ? number(e.kl_per_dim[d]) : "");
-      for (std::size_t d = 0; d < dims; ++d) out << ',' << (d < e.activity.size() ? number(e.activity[d]) : "");
+    out << ',' << number(s.beta) << ',' << number(s.samples_per_sec) << ',' << s.first_step();
+    if (next_epoch < epochs.size() && epochs[next_epoch].step <= s.step) {
+      epoch_columns(epochs[next_epoch++]);
     } else {
-      out << std::string(std::size_t(terms) + 4 + 2 * dims, ',');
+      out << std::string(std::size_t(terms) + 4 + 2 * dims, ',') << '\n';
     }
-    out << '\n';
   }
+  while (next_epoch < epochs.size()) epoch_line(epochs[next_epoch++]);
   write_file_atomically(path, out.str());
 }
 

@@ -20,6 +20,46 @@
 
 namespace vae {
 
+// A random-access iterator over anything indexed by operator[] (ChunkedLog, StepHistory): it
+// holds the container and an index, so it stays valid while the container appends.
+template <typename Container, typename T>
+class IndexIterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const T*;
+  using reference = const T&;
+
+  IndexIterator() = default;
+  IndexIterator(const Container* container, std::size_t index) : container_(container), index_(index) {}
+  reference operator*() const { return (*container_)[index_]; }
+  pointer operator->() const { return &(*container_)[index_]; }
+  reference operator[](difference_type n) const { return (*container_)[std::size_t(difference_type(index_) + n)]; }
+  IndexIterator& operator++() { return ++index_, *this; }
+  IndexIterator operator++(int) { return IndexIterator(container_, index_++); }
+  IndexIterator& operator--() { return --index_, *this; }
+  IndexIterator operator--(int) { return IndexIterator(container_, index_--); }
+  IndexIterator& operator+=(difference_type n) { return index_ = std::size_t(difference_type(index_) + n), *this; }
+  IndexIterator& operator-=(difference_type n) { return *this += -n; }
+  friend IndexIterator operator+(IndexIterator it, difference_type n) { return it += n; }
+  friend IndexIterator operator+(difference_type n, IndexIterator it) { return it += n; }
+  friend IndexIterator operator-(IndexIterator it, difference_type n) { return it -= n; }
+  friend difference_type operator-(const IndexIterator& a, const IndexIterator& b) {
+    return difference_type(a.index_) - difference_type(b.index_);
+  }
+  friend bool operator==(const IndexIterator& a, const IndexIterator& b) { return a.index_ == b.index_; }
+  friend bool operator!=(const IndexIterator& a, const IndexIterator& b) { return a.index_ != b.index_; }
+  friend bool operator<(const IndexIterator& a, const IndexIterator& b) { return a.index_ < b.index_; }
+  friend bool operator>(const IndexIterator& a, const IndexIterator& b) { return a.index_ > b.index_; }
+  friend bool operator<=(const IndexIterator& a, const IndexIterator& b) { return a.index_ <= b.index_; }
+  friend bool operator>=(const IndexIterator& a, const IndexIterator& b) { return a.index_ >= b.index_; }
+
+ private:
+  const Container* container_ = nullptr;
+  std::size_t index_ = 0;
+};
+
 template <typename T, std::size_t ChunkSize>
 class ChunkedLog {
   static_assert(ChunkSize > 0, "chunks hold at least one element");
@@ -53,42 +93,7 @@ class ChunkedLog {
   using size_type = std::size_t;
   static constexpr std::size_t kChunkSize = ChunkSize;
 
-  class const_iterator {
-   public:
-    using iterator_category = std::random_access_iterator_tag;
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const T*;
-    using reference = const T&;
-
-    const_iterator() = default;
-    const_iterator(const ChunkedLog* log, std::size_t index) : log_(log), index_(index) {}
-    reference operator*() const { return (*log_)[index_]; }
-    pointer operator->() const { return &(*log_)[index_]; }
-    reference operator[](difference_type n) const { return (*log_)[std::size_t(difference_type(index_) + n)]; }
-    const_iterator& operator++() { return ++index_, *this; }
-    const_iterator operator++(int) { return const_iterator(log_, index_++); }
-    const_iterator& operator--() { return --index_, *this; }
-    const_iterator operator--(int) { return const_iterator(log_, index_--); }
-    const_iterator& operator+=(difference_type n) { return index_ = std::size_t(difference_type(index_) + n), *this; }
-    const_iterator& operator-=(difference_type n) { return *this += -n; }
-    friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
-    friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
-    friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
-    friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
-      return difference_type(a.index_) - difference_type(b.index_);
-    }
-    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.index_ == b.index_; }
-    friend bool operator!=(const const_iterator& a, const const_iterator& b) { return a.index_ != b.index_; }
-    friend bool operator<(const const_iterator& a, const const_iterator& b) { return a.index_ < b.index_; }
-    friend bool operator>(const const_iterator& a, const const_iterator& b) { return a.index_ > b.index_; }
-    friend bool operator<=(const const_iterator& a, const const_iterator& b) { return a.index_ <= b.index_; }
-    friend bool operator>=(const const_iterator& a, const const_iterator& b) { return a.index_ >= b.index_; }
-
-   private:
-    const ChunkedLog* log_ = nullptr;
-    std::size_t index_ = 0;
-  };
+  using const_iterator = IndexIterator<ChunkedLog, T>;
   using iterator = const_iterator;
 
   ChunkedLog() = default;

@@ -9,17 +9,9 @@
 #include <vector>
 
 #include "core/train/chunked_log.h"
+#include "core/train/step_history.h"
 
 namespace vae {
-
-struct StepMetrics {
-  std::int64_t step = 0;
-  double epoch = 0;          // fractional: 2.5 = half-way through the third epoch
-  float loss = 0;            // the model's headline loss: -ELBO for VAEs, recon + VQ terms for a VQ-VAE
-  std::vector<float> terms;  // MetricHistory::term_names order
-  float beta = 1;
-  float samples_per_sec = 0;
-};
 
 struct EpochMetrics {
   int epoch = 0;  // 1-based: the epoch just finished
@@ -37,15 +29,15 @@ struct EpochMetrics {
   std::vector<float> activity;    // Cov_x(E_q[z_d]), Burda et al.'s activity statistic
 };
 
-// Append-only, and shared by copies (chunked_log.h): every snapshot holds the whole history, so
-// publishing one costs the same at step 10^6 as at step 10.
-using StepLog = ChunkedLog<StepMetrics, 4096>;
+// Shared by copies (chunked_log.h): every snapshot holds the whole history, so publishing one
+// costs the same at step 10^6 as at step 10. The step rows are bounded (step_history.h: old steps
+// are thinned into means); the epochs, one per epoch, are kept whole.
 using EpochLog = ChunkedLog<EpochMetrics, 256>;
 
 struct MetricHistory {
   std::string loss_name = "neg_elbo";  // what StepMetrics::loss is: "neg_elbo" or "loss"
   std::vector<std::string> term_names = {"recon", "kl"};
-  StepLog steps;
+  StepHistory steps;
   EpochLog epochs;
 
   // Index of a named term, or -1.

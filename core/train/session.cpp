@@ -362,8 +362,8 @@ void TrainingSession::record_fused_step(double recon_sum, double kl_sum, std::in
   metrics.loss = static_cast<float>((recon_sum + kl_sum) / count);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
+  epoch_loss_sum_ += metrics.loss * count;
   history_.steps.push_back(std::move(metrics));
-  epoch_loss_sum_ += history_.steps.back().loss * count;
   epoch_examples_ += count;
   for (std::size_t d = 0; d < kl_per_dim_.size(); ++d)
     kl_per_dim_[d] = 0.95f * kl_per_dim_[d] + 0.05f * fused_kl_per_dim_[d];
@@ -384,8 +384,8 @@ void TrainingSession::record_step(const LossTerms& terms, const std::vector<doub
   metrics.loss = static_cast<float>(sums[terms.values.size()] / examples);
   metrics.beta = static_cast<float>(train_.beta);
   metrics.samples_per_sec = static_cast<float>(samples_per_sec_);
+  epoch_loss_sum_ += metrics.loss * examples;
   history_.steps.push_back(std::move(metrics));
-  epoch_loss_sum_ += history_.steps.back().loss * examples;
   epoch_examples_ += examples;
   if (terms.kl_per_dim.defined() && terms.kl_per_dim.size(0) > 0 && !kl_per_dim_.empty()) {
     const auto kl_dims = terms.kl_per_dim.mean(0).contiguous();

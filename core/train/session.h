@@ -72,6 +72,9 @@ class TrainingSession {
   const ModelConfig& model_config() const { return model_config_; }
   const TrainConfig& train_config() const { return train_; }
   const MetricHistory& history() const { return history_; }
+  // Bound on the per-step rows (StepHistory::kMaxRows unless changed): tests and the window's
+  // diagnostics lower it so that thinning happens within a few hundred steps. Checkpoints carry it.
+  void set_step_history_rows(std::size_t rows) { history_.steps.set_max_rows(rows); }
   // Average KL of each latent dimension over recent batches; empty for models without one.
   const std::vector<float>& kl_per_dim() const { return kl_per_dim_; }
   std::int64_t step() const { return step_; }

@@ -12,7 +12,10 @@ namespace vae {
 
 std::vector<float> flatten_weights(const ModelState& model) {
   torch::NoGradGuard no_grad;
+  // Exactly the size: growing by insert would leave up to twice the capacity, which a timeline
+  // point keeps for its life (the store counts size, not capacity, against its budget).
   std::vector<float> flat;
+  flat.reserve(weight_count_of(model));
   for (const auto& [name, tensor] : named_weights(model.module())) {
     const auto data = tensor.detach().to(torch::kFloat).contiguous();
     const auto* first = data.data_ptr<float>();

@@ -144,6 +144,7 @@ void Trainer::set_beta(double beta) { post({Command::Kind::SetBeta, beta}); }
 void Trainer::set_learning_rate(double lr) { post({Command::Kind::SetLearningRate, lr}); }
 void Trainer::set_epochs(int epochs) { post({Command::Kind::SetEpochs, double(epochs)}); }
 void Trainer::set_iw_samples(int k) { post({Command::Kind::SetIwSamples, double(k)}); }
+void Trainer::set_step_history_rows(std::size_t rows) { post({Command::Kind::SetStepHistoryRows, double(rows)}); }
 void Trainer::save_checkpoint(const std::string& path) { post({Command::Kind::Save, 0, path}); }
 void Trainer::set_autosave_path(const std::string& path) {
   keep_timeline_scratch_beside(path);
@@ -342,6 +343,10 @@ void Trainer::run_loop() {
           break;
         case Command::Kind::SetIwSamples:
           if (command.value >= 0) session.set_iw_samples(static_cast<int>(command.value));
+          break;
+        case Command::Kind::SetStepHistoryRows:
+          if (command.value >= double(StepHistory::kMinRows) && command.value <= double(StepHistory::kMaxRows))
+            session.set_step_history_rows(static_cast<std::size_t>(command.value));
           break;
         case Command::Kind::Save:
           save(command.path);

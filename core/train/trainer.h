@@ -43,6 +43,9 @@ class Trainer {
   // Importance samples k for the test NLL closing each epoch (0 = off); also on resumed and
   // loaded runs, whose settings otherwise come from the checkpoint.
   void set_iw_samples(int k);
+  // Bound on the history's per-step rows (TrainingSession::set_step_history_rows): a test hook
+  // that makes the history thin within a few hundred steps.
+  void set_step_history_rows(std::size_t rows);
   // Written on the worker between two steps, atomically (temporary file + rename). The result
   // arrives as the snapshot's message.
   void save_checkpoint(const std::string& path);
@@ -83,6 +86,7 @@ class Trainer {
       SetLearningRate,
       SetEpochs,
       SetIwSamples,
+      SetStepHistoryRows,
       Save,
       SetAutosave
     };

@@ -37,5 +37,18 @@ TEST(DebiasedEma, ZeroFactorFollowsRawValuesAndResetStartsOver) {
   EXPECT_DOUBLE_EQ(ema.add(10), 10);
 }
 
+TEST(DebiasedEma, ARowOfStepsSmoothsLikeTheStepsOneByOne) {
+  // A thinned history row stands for several steps: adding it once with their count must give
+  // what adding the value that many times gives, so a curve does not change shape when it thins.
+  DebiasedEma rows(0.9), steps(0.9);
+  const double values[] = {12, 7, 9.5, 3};
+  const std::uint32_t counts[] = {1, 4, 16, 2};
+  for (int i = 0; i < 4; ++i) {
+    double expected = 0;
+    for (std::uint32_t k = 0; k < counts[i]; ++k) expected = steps.add(values[i]);
+    EXPECT_NEAR(rows.add(values[i], counts[i]), expected, 1e-9) << "row " << i;
+  }
+}
+
 }  // namespace
 }  // namespace vae::gui

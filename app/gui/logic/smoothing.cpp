@@ -1,6 +1,7 @@
 #include "app/gui/logic/smoothing.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace vae::gui {
 
@@ -11,9 +12,12 @@ void DebiasedEma::reset(double factor) {
   count_ = 0;
 }
 
-double DebiasedEma::add(double raw) {
-  ema_ = factor_ * ema_ + (1 - factor_) * raw;
-  weight_ *= factor_;
+double DebiasedEma::add(double raw) { return add(raw, 1); }
+
+double DebiasedEma::add(double raw, std::uint32_t steps) {
+  const double decay = steps <= 1 ? factor_ : std::pow(factor_, double(steps));
+  ema_ = decay * ema_ + (1 - decay) * raw;
+  weight_ *= decay;
   ++count_;
   const double debias = 1.0 - weight_;
   return debias > 0 ? ema_ / debias : raw;

@@ -2,6 +2,7 @@
 // Debiased exponential moving average, as TensorBoard draws smoothed curves: the first values
 // are not pulled towards zero. Extended one value at a time as a series grows.
 #include <cstddef>
+#include <cstdint>
 
 namespace vae::gui {
 
@@ -12,6 +13,10 @@ class DebiasedEma {
   void reset(double factor);
   // Adds the next raw value; returns the smoothed value at this point.
   double add(double raw);
+  // Adds a value that stands for `steps` steps (a thinned history row, the mean of that many):
+  // the same as adding it `steps` times, so a row of 16 steps decays the past as 16 steps would
+  // and the curve keeps its time constant in steps when the history thins.
+  double add(double raw, std::uint32_t steps);
   double factor() const { return factor_; }
   std::size_t count() const { return count_; }
 
