@@ -336,12 +336,16 @@ std::size_t Presenter::count_stale_pixels(ImDrawData* data, int fb_width, int fb
   // picture can differ by one level in a few pixels.
   constexpr int kRoundingTolerance = 2;
   std::size_t stale = 0;
-  for (std::size_t p = 0; p < shown.size(); p += 4)  // colour only: the window's alpha is not shown
-    for (std::size_t c = 0; c < 3; ++c)
-      if (std::abs(shown[p + c] - full[p + c]) > kRoundingTolerance) {
-        ++stale;
-        break;
-      }
+  last_stale_ = {};
+  for (std::size_t p = 0; p < shown.size(); p += 4) {  // colour only: the window's alpha is not shown
+    int worst = 0;
+    for (std::size_t c = 0; c < 3; ++c) worst = std::max(worst, std::abs(shown[p + c] - full[p + c]));
+    if (worst <= kRoundingTolerance) continue;
+    ++stale;
+    const float x = float(p / 4 % std::size_t(fb_width)), y = float(fb_height - 1 - int(p / 4 / std::size_t(fb_width)));
+    last_stale_ = last_stale_.united({x, y, x + 1, y + 1});
+    last_stale_worst_ = std::max(last_stale_worst_, worst);
+  }
   return stale;
 }
 

@@ -54,6 +54,10 @@ class Presenter {
   // the screen should show, which a test compares with a capture of the screen itself.
   const std::vector<unsigned char>& last_checked_picture() const { return checked_; }
   int last_checked_width() const { return checked_width_; }
+  // Where the last check found stale pixels (window coordinates; empty when none), and the largest
+  // colour difference any check found: to tell a damage mistake from rasteriser rounding.
+  const DamageRect& last_stale_rect() const { return last_stale_; }
+  int worst_stale_difference() const { return last_stale_worst_; }
   int last_checked_height() const { return checked_height_; }
 
  private:
@@ -73,6 +77,8 @@ class Presenter {
   std::vector<DrawListSignature> previous_, current_;  // this frame's lists and the last; swapped
   std::vector<unsigned char> checked_;
   int checked_width_ = 0, checked_height_ = 0;
+  DamageRect last_stale_;
+  int last_stale_worst_ = 0;
 };
 
 }  // namespace vae::gui

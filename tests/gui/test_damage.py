@@ -57,7 +57,8 @@ def test(binary):
         with open(stats_path) as f:
             stats = json.load(f)
         print(f"present mode {stats['present_mode']}; {stats['damage_checked_frames']} partly repainted frames "
-              f"checked, {stats['stale_frames']} with stale pixels ({stats['stale_pixels']} pixels); "
+              f"checked, {stats['stale_frames']} with stale pixels, {stats['rounding_frames']} with a few "
+              f"({stats['stale_pixels']} pixels in all); "
               f"mean repainted share {stats['mean_repainted_fraction']:.3f} of {stats['frames_redrawn']} frames shown")
         check(stats["present_mode"] in ("copy", "offscreen"), "a software renderer should repaint only damage")
         check(stats["damage_checked_frames"] >= 50, "too few partly repainted frames to say anything")

@@ -73,6 +73,7 @@ std::string FrameStats::json() const {
   out += "  \"present_mode\": \"" + present_mode + "\",\n";
   out += "  \"damage_checked_frames\": " + std::to_string(damage_checked_frames) + ",\n";
   out += "  \"stale_frames\": " + std::to_string(stale_frames) + ",\n";
+  out += "  \"rounding_frames\": " + std::to_string(rounding_frames) + ",\n";
   out += "  \"stale_pixels\": " + std::to_string(stale_pixels) + ",\n";
   char tail[640];
   std::snprintf(tail, sizeof tail,

@@ -39,7 +39,8 @@ struct FrameStats {
   double repainted_fraction_sum = 0;      // share of the window rasterised again, summed over those
   std::string present_mode;               // how frames reach the screen (presenter.h)
   std::size_t damage_checked_frames = 0;  // VAE_EXPLORER_DAMAGE_CHECK: partly repainted frames checked
-  std::size_t stale_frames = 0;           // ... of which some pixel differed from a full repaint
+  std::size_t stale_frames = 0;           // ... of which more than a few pixels differed from a full repaint
+  std::size_t rounding_frames = 0;        // ... of which a few pixels did (rasteriser rounding)
   std::size_t stale_pixels = 0;           // ... in all
   void add_repaint(double fraction) {
     frames_redrawn++;
