@@ -160,6 +160,8 @@ int run_frame_loop(FrameLoopParts parts) {
     if (diag && !parts.session.loading_data() && !parts.session.opening_checkpoint())
       for (const auto& path : diag->take_drops(frame)) drop_at_pointer(path);
     parts.session.update(std::chrono::duration<double>(frame_start - run_started).count());
+    // One heavy repaint a frame: a frame showing a new snapshot takes no finished grid picture.
+    parts.grid_worker.begin_frame(parts.session.adopted_snapshot() ? 0 : -1);
     // A data set to score (menu, drop, --score-data) shows the Density panel, which does the work.
     if (parts.session.scoring_serial() != scoring_seen) {
       scoring_seen = parts.session.scoring_serial();
@@ -256,6 +258,8 @@ int run_frame_loop(FrameLoopParts parts) {
                         std::chrono::duration<float, std::milli>(frame_start - previous_start).count(),
                         snap.samples_per_sec, ImGui::IsAnyMouseDown());
         using Ms = std::chrono::duration<float, std::milli>;
+        fprintf(stderr, "SLOW %.1f raster %.1f frac %.3f\n", frame_ms, Ms(frame_end - build_end).count(),
+                shown.repainted_fraction);
         if (parts.session.training())
           stats.add_phases({Ms(build_start - frame_start).count(), Ms(build_end - build_start).count(),
                             Ms(frame_end - build_end).count()});
@@ -272,8 +276,9 @@ int run_frame_loop(FrameLoopParts parts) {
     // picture, a trainer state change or message, or kIdleFramePeriod (progress shown from
     // atomics, the status bar's figures, a new snapshot at the Session's 10 Hz). Identical frames
     // cost the UI thread 1-2 ms each, sixty times a second, that training can use instead.
-    const bool may_idle = !shown.changed && !ImGui::IsAnyMouseDown() && !ImGui::GetIO().WantTextInput &&
-                          frame > kFramesBeforeIdling && !(diag && (diag->always_redraw() || diag->counts_frames()));
+    const bool may_idle = !shown.changed && !parts.grid_worker.held_back() && !ImGui::IsAnyMouseDown() &&
+                          !ImGui::GetIO().WantTextInput && frame > kFramesBeforeIdling &&
+                          !(diag && (diag->always_redraw() || diag->counts_frames()));
     if (may_idle) {
       const std::uint64_t input = g_input_events, grid = parts.grid_worker.completed(),
                           cursor = parts.cursor_worker.completed();

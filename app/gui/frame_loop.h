@@ -25,7 +25,7 @@ struct FrameLoopParts {
   Explorer& explorer;
   PanelHost& host;
   UiScale& scale;
-  const DecodeWorker& grid_worker;    // how busy picture decoding keeps it; finished pictures
+  DecodeWorker& grid_worker;          // how busy picture decoding keeps it; finished pictures
   const DecodeWorker& cursor_worker;  // wake an idle loop, as input does
   KeyQueue& keys;                     // filled by the GLFW key callback
   std::vector<std::string>& dropped;  // filled by the GLFW drop callback

@@ -40,13 +40,12 @@ DamageRect command_bounds(const ImDrawList* list, const ImDrawCmd& cmd) {
   return r.intersected(rect_of(cmd.ClipRect));
 }
 
-// What each draw list shows: whether its content and its commands changed, where its vertices lie
-// (within its clip rectangles), the vertices themselves and where each texture it samples is
-// drawn. `out` is refilled in place (its buffers are reused from two frames ago: a frame's
-// vertices are copied, not allocated); content equality is a memcmp against `previous`.
+// What each draw list shows: whether its content changed, where its vertices lie (within its
+// clip rectangles), the vertices with the state each is drawn with, and where each texture it
+// samples is drawn. `out` is refilled in place (its buffers are reused from two frames ago);
+// content equality is a memcmp against the same list in `previous`.
 void fill_signatures(const ImDrawData* data, const std::vector<DrawListSignature>& previous,
-                     std::vector<DrawListSignature>& out) {
-  static_assert(sizeof(DrawListSignature::Vertex) == sizeof(ImDrawVert), "the vertex layouts must match");
+                     std::vector<DrawListSignature>& out, std::uint64_t& next_content) {
   const std::uint64_t font = std::uint64_t(reinterpret_cast<std::uintptr_t>(ImGui::GetIO().Fonts->TexID));
   out.resize(std::size_t(std::max(0, data->CmdListsCount)));
   for (int i = 0; i < data->CmdListsCount; ++i) {
@@ -75,28 +74,54 @@ void fill_signatures(const ImDrawData* data, const std::vector<DrawListSignature
           use->bounds = use->bounds.united(drawn);
       }
     }
-    const std::size_t vertex_count = std::size_t(list->VtxBuffer.Size);
+    const std::size_t vertex_bytes = std::size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert);
     const std::size_t index_bytes = std::size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx);
-    const DrawListSignature* before =
-        std::size_t(i) < previous.size() && previous[std::size_t(i)].list == list ? &previous[std::size_t(i)] : nullptr;
-    const bool same =
-        before && before->commands == commands && before->offsets == offsets &&
-        before->vertices.size() == vertex_count && before->indices.size() == index_bytes &&
-        std::memcmp(before->vertices.data(), list->VtxBuffer.Data, vertex_count * sizeof(ImDrawVert)) == 0 &&
-        std::memcmp(before->indices.data(), list->IdxBuffer.Data, index_bytes) == 0;
-    s.content = same ? before->content : (before ? before->content + 1 : 1);
+    const auto match = std::find_if(previous.begin(), previous.end(), [&](const auto& p) { return p.list == list; });
+    const DrawListSignature* before = match == previous.end() ? nullptr : &*match;
+    const bool same = before && before->commands == commands && before->offsets == offsets &&
+                      before->raw_vertices.size() == vertex_bytes && before->indices.size() == index_bytes &&
+                      std::memcmp(before->raw_vertices.data(), list->VtxBuffer.Data, vertex_bytes) == 0 &&
+                      std::memcmp(before->indices.data(), list->IdxBuffer.Data, index_bytes) == 0;
+    s.content = same ? before->content : ++next_content;
     s.commands = commands;
     s.offsets = offsets;
-    s.vertices.resize(vertex_count);
-    if (vertex_count) std::memcpy(s.vertices.data(), list->VtxBuffer.Data, vertex_count * sizeof(ImDrawVert));
+    s.raw_vertices.resize(vertex_bytes);
+    if (vertex_bytes) std::memcpy(s.raw_vertices.data(), list->VtxBuffer.Data, vertex_bytes);
     s.indices.resize(index_bytes);
     if (index_bytes) std::memcpy(s.indices.data(), list->IdxBuffer.Data, index_bytes);
     if (same) {
+      s.vertices = before->vertices;
       s.bounds = before->bounds;
       continue;
     }
+    // Each vertex with the state of the command that draws it: ImGui gives a command the
+    // vertices after the previous command's (within one VtxOffset block), up to the highest its
+    // indices use. A callback (the scatter's blend mode) changes the state of what follows.
+    s.vertices.resize(std::size_t(list->VtxBuffer.Size));
+    std::uint32_t callback_state = 0;
+    std::size_t assigned = 0;
+    for (const ImDrawCmd& cmd : list->CmdBuffer) {
+      if (cmd.UserCallback != nullptr) {
+        callback_state = std::uint32_t(hash_bytes(callback_state, &cmd.UserCallback, sizeof cmd.UserCallback));
+        continue;
+      }
+      std::size_t last = 0;
+      for (unsigned int e = 0; e < cmd.ElemCount; ++e)
+        last = std::max(last, std::size_t(cmd.VtxOffset) + list->IdxBuffer[int(cmd.IdxOffset + e)]);
+      const std::uint64_t texture = std::uint64_t(reinterpret_cast<std::uintptr_t>(cmd.TextureId));
+      const std::uint32_t state = std::uint32_t(
+          hash_bytes(hash_bytes(callback_state, &cmd.ClipRect, sizeof cmd.ClipRect), &texture, sizeof texture));
+      for (; cmd.ElemCount > 0 && assigned <= last && assigned < s.vertices.size(); ++assigned) {
+        const ImDrawVert& v = list->VtxBuffer[int(assigned)];
+        s.vertices[assigned] = {v.pos.x, v.pos.y, v.uv.x, v.uv.y, v.col, state};
+      }
+    }
+    for (; assigned < s.vertices.size(); ++assigned) {  // drawn by no command
+      const ImDrawVert& v = list->VtxBuffer[int(assigned)];
+      s.vertices[assigned] = {v.pos.x, v.pos.y, v.uv.x, v.uv.y, v.col, 0};
+    }
     float x0 = 0, y0 = 0, x1 = -1, y1 = -1;  // empty unless there are vertices
-    if (vertex_count) {
+    if (!s.vertices.empty()) {
       x0 = x1 = s.vertices[0].x;
       y0 = y1 = s.vertices[0].y;
       for (const auto& v : s.vertices) {
@@ -237,7 +262,7 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
                                     bool repaint_all, bool present_anyway) {
   Frame frame;
   if (fb_width <= 0 || fb_height <= 0) return frame;
-  fill_signatures(data, previous_, current_);
+  fill_signatures(data, previous_, current_, next_content_);
   const std::vector<std::uint64_t> changed = take_changed_textures();
   Damage damage = compute_damage(previous_, current_, changed);
   std::swap(previous_, current_);

@@ -74,7 +74,9 @@ class Presenter {
   bool target_failed_ = false;
   int swap_frames_left_ = 0;  // kCopy: frames still to swap after a resize
   DamageRect display_rect_;
-  std::vector<DrawListSignature> previous_, current_;  // this frame's lists and the last; swapped
+  std::vector<DrawListSignature> previous_, current_;
+  std::uint64_t next_content_ =
+      0;  // content numbers, unique across frames  // this frame's lists and the last; swapped
   std::vector<unsigned char> checked_;
   int checked_width_ = 0, checked_height_ = 0;
   DamageRect last_stale_;

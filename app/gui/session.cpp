@@ -286,9 +286,10 @@ void Session::update(double now) {
   // the screen (a full redraw costs llvmpipe ~12 ms) changes half as often as the trainer
   // publishes, leaving the cores to training. State changes and messages are taken at once.
   auto latest = trainer_ ? trainer_->snapshot() : nullptr;
+  adopted_snapshot_ = false;
   if (!latest || !snapshot_ || latest->state != snapshot_->state || latest->message_id != snapshot_->message_id ||
       now_ - snapshot_time_ >= 0.1) {
-    if (latest != snapshot_) snapshot_time_ = now_;
+    if (latest != snapshot_) snapshot_time_ = now_, adopted_snapshot_ = true;
     snapshot_ = std::move(latest);
   }
   frame_snapshot_ = snapshot_;

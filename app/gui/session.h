@@ -78,6 +78,9 @@ class Session {
   // The trainer's state or message changed since the frame's snapshot was taken: an idle frame
   // loop wakes for it (new metrics alone wait for the next regular adoption).
   bool state_changed_since_frame() const;
+  // The last update() adopted a new snapshot: this frame repaints what it shows (loss plot,
+  // progress), so other heavy updates can wait a frame.
+  bool adopted_snapshot() const { return adopted_snapshot_; }
   bool training() const { return snapshot().state == TrainerState::Running && trainer_; }
 
   // The settings the next new model gets (edited in the Training panel; a checkpoint brings its own).
@@ -119,6 +122,7 @@ class Session {
   std::string pending_checkpoint_path_;
   std::unique_ptr<Trainer> trainer_;
   std::string opened_checkpoint_;
+  bool adopted_snapshot_ = false;
   std::shared_ptr<const Snapshot> snapshot_;        // adopted at most ten times a second
   std::shared_ptr<const Snapshot> frame_snapshot_;  // what this frame draws
   double snapshot_time_ = -1;

@@ -15,7 +15,7 @@ DrawListSignature list_of(const void* id, std::uint64_t content, const std::vect
   s.clip = clip;
   for (const auto& b : boxes) {
     for (const auto& [x, y] : {std::pair{b.x0, b.y0}, {b.x1, b.y0}, {b.x1, b.y1}, {b.x0, b.y1}})
-      s.vertices.push_back({x, y, 0.5f, 0.5f, 0xffffffffu});
+      s.vertices.push_back({x, y, 0.5f, 0.5f, 0xffffffffu, 7});
     s.bounds = s.bounds.united(b);
   }
   s.bounds = s.bounds.intersected(clip);
@@ -61,7 +61,7 @@ TEST(Damage, ALongerLabelShiftsNoOtherWidget) {
   // Four more vertices in the middle widget: the last widget's vertices move down the buffer
   // but are the same, so they are not damaged.
   now[1].vertices.insert(now[1].vertices.begin() + 12,
-                         {{150, 20, 0, 0, 1}, {160, 20, 0, 0, 1}, {160, 30, 0, 0, 1}, {150, 30, 0, 0, 1}});
+                         {{150, 20, 0, 0, 1, 7}, {160, 20, 0, 0, 1, 7}, {160, 30, 0, 0, 1, 7}, {150, 30, 0, 0, 1, 7}});
   const Damage d = compute_damage(before, now, {});
   ASSERT_EQ(d.rects.size(), 1u);
   EXPECT_EQ(d.rects[0].x0, 150);
@@ -70,17 +70,41 @@ TEST(Damage, ALongerLabelShiftsNoOtherWidget) {
   EXPECT_EQ(d.rects[0].y1, 31);
 }
 
-TEST(Damage, OtherCommandsDamageTheWholeListOldAndNew) {
+TEST(Damage, SameVerticesOtherCommandsDamageTheWholeListOldAndNew) {
   const auto before = three_windows();
   auto now = before;
-  now[2].content = 34;
-  now[2].commands = 2;
+  now[2].content = 34;  // other indices or commands, the same vertices
   now[2].bounds = {0, 60, 120, 70};
   const Damage d = compute_damage(before, now, {});
   ASSERT_EQ(d.rects.size(), 1u);
   EXPECT_EQ(d.rects[0].y0, 50);  // the old bounds, larger than the new
   EXPECT_EQ(d.rects[0].x1, 200);
   EXPECT_EQ(d.rects[0].y1, 80);
+}
+
+TEST(Damage, AMarkDrawnWithAnotherStateDamagesOnlyItself) {
+  // A small mark over the picture of the first window, in a command of its own (another texture):
+  // the vertices after it are drawn as before, so only the mark is damaged.
+  const auto before = three_windows();
+  auto now = before;
+  now[0].content = 13;
+  now[0].commands = 2;
+  now[0].vertices.insert(now[0].vertices.begin() + 4,
+                         {{80, 12, 0, 0, 1, 9}, {86, 12, 0, 0, 1, 9}, {86, 18, 0, 0, 1, 9}, {80, 18, 0, 0, 1, 9}});
+  const Damage d = compute_damage(before, now, {});
+  ASSERT_EQ(d.rects.size(), 1u);
+  EXPECT_EQ(d.rects[0].x0, 80);
+  EXPECT_EQ(d.rects[0].y0, 12);
+  EXPECT_EQ(d.rects[0].x1, 87);
+  EXPECT_EQ(d.rects[0].y1, 19);
+  // The same vertices drawn with another state (another clip or texture) are a change.
+  auto restated = before;
+  restated[1].content = 23;
+  restated[1].vertices[9].state = 8;
+  const Damage r = compute_damage(before, restated, {});
+  ASSERT_EQ(r.rects.size(), 1u);
+  EXPECT_EQ(r.rects[0].x0, 150);
+  EXPECT_EQ(r.rects[0].y0, 20);
 }
 
 TEST(Damage, AChangedTextureDamagesTheCommandsShowingIt) {
@@ -105,32 +129,37 @@ TEST(Damage, SeparateChangesStaySeparate) {
   EXPECT_LT(d.area(), 200.f * 80.f / 2);  // far less than the bounding box of both
 }
 
-TEST(Damage, AddedRemovedOrReorderedListsRepaintEverything) {
+TEST(Damage, AListThatAppearsOrGoesDamagesItsBounds) {
   const auto before = three_windows();
   auto fewer = before;
-  fewer.pop_back();
-  EXPECT_TRUE(compute_damage(before, fewer, {}).full);
+  fewer.erase(fewer.begin() + 1);  // the second window closed
+  Damage d = compute_damage(before, fewer, {});
+  ASSERT_FALSE(d.full);
+  ASSERT_EQ(d.rects.size(), 1u);
+  EXPECT_EQ(d.rects[0].x0, 100);
+  EXPECT_EQ(d.rects[0].x1, 200);
+  EXPECT_EQ(d.rects[0].y1, 50);
+  static int popup;
+  auto more = before;
+  more.push_back(list_of(&popup, 44, {{20, 20, 60, 40}}, {20, 20, 60, 40}));  // a popup on top
+  d = compute_damage(before, more, {});
+  ASSERT_FALSE(d.full);
+  ASSERT_EQ(d.rects.size(), 1u);
+  EXPECT_EQ(d.rects[0].x0, 20);
+  EXPECT_EQ(d.rects[0].y1, 40);
+}
+
+TEST(Damage, ReorderedListsRepaintEverything) {
+  const auto before = three_windows();
   auto reordered = before;
   std::swap(reordered[0], reordered[1]);  // a window brought to the front
   EXPECT_TRUE(compute_damage(before, reordered, {}).full);
   EXPECT_TRUE(compute_damage({}, before, {}).full);  // the first frame
 }
 
-TEST(Damage, ADigitThatKeepsItsQuadStillDamages) {
-  const auto before = three_windows();
-  auto now = before;
-  now[1].content = 25;
-  for (int v = 8; v < 12; ++v) now[1].vertices[v].u += 0.01f;  // another glyph of the same width
-  const Damage d = compute_damage(before, now, {});
-  ASSERT_EQ(d.rects.size(), 1u);
-  EXPECT_EQ(d.rects[0].x0, 110);
-  EXPECT_EQ(d.rects[0].y0, 20);
-  EXPECT_EQ(d.rects[0].y1, 31);
-}
-
 TEST(ChangedVertexBounds, PrefixAndSuffixAreTakenOff) {
   std::vector<DrawListSignature::Vertex> a;
-  for (int i = 0; i < 5; ++i) a.push_back({float(i), float(i), 0, 0, 0});
+  for (int i = 0; i < 5; ++i) a.push_back({float(i), float(i), 0, 0, 0, 0});
   EXPECT_TRUE(changed_vertex_bounds(a, a).empty());
   auto b = a;
   b[2].x = 20;  // vertex 2 moved to (20, 2)
@@ -140,6 +169,9 @@ TEST(ChangedVertexBounds, PrefixAndSuffixAreTakenOff) {
   EXPECT_EQ(r.y0, 2);
   auto recoloured = a;
   recoloured[3].colour = 7;
+  auto restated = a;
+  restated[4].state = 1;
+  EXPECT_EQ(changed_vertex_bounds(a, restated).x0, 4);
   EXPECT_EQ(changed_vertex_bounds(a, recoloured).x0, 3);
   const std::vector<DrawListSignature::Vertex> shorter(a.begin(), a.begin() + 3);  // the last two removed
   const DamageRect s = changed_vertex_bounds(a, shorter);

@@ -118,6 +118,26 @@ TEST(DecodeWorker, SlotsAreIndependentAndServedInOrder) {
   EXPECT_EQ(order, (std::vector<int>{2, 1}));  // oldest request first
 }
 
+TEST(DecodeWorker, HandsOutAtMostTheFramesShareOfResults) {
+  DecodeWorker worker;
+  worker.set_results_per_frame(1);
+  const int a = worker.add_slot(), b = worker.add_slot();
+  worker.submit(a, 1, [](const CancelToken&) { return filled(0.f); });
+  worker.submit(b, 2, [](const CancelToken&) { return filled(1.f); });
+  for (int i = 0; i < 400 && worker.completed() < 2; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(worker.completed(), 2u);
+  worker.begin_frame();
+  EXPECT_TRUE(worker.take(a));
+  EXPECT_FALSE(worker.held_back());
+  EXPECT_FALSE(worker.take(b));  // the frame's one result is used
+  EXPECT_TRUE(worker.held_back());
+  worker.begin_frame(0);  // a frame with enough to draw already
+  EXPECT_FALSE(worker.take(b));
+  worker.begin_frame();
+  EXPECT_FALSE(worker.held_back());
+  EXPECT_TRUE(worker.take(b));  // the next frame's
+}
+
 TEST(DecodeWorker, DestructorCancelsRunningWorkAndJoins) {
   std::atomic<bool> started{false};
   const auto t0 = std::chrono::steady_clock::now();

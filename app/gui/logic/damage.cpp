@@ -60,7 +60,7 @@ DamageRect bounds_of(const std::vector<Vertex>& vertices, std::size_t first, std
 }
 
 bool same_vertex(const Vertex& a, const Vertex& b) {
-  return a.x == b.x && a.y == b.y && a.u == b.u && a.v == b.v && a.colour == b.colour;
+  return a.x == b.x && a.y == b.y && a.u == b.u && a.v == b.v && a.colour == b.colour && a.state == b.state;
 }
 
 }  // namespace
@@ -109,25 +109,35 @@ std::vector<DamageRect> merge_rects(std::vector<DamageRect> rects, std::size_t m
 Damage compute_damage(const std::vector<DrawListSignature>& previous, const std::vector<DrawListSignature>& current,
                       const std::vector<std::uint64_t>& changed_textures, std::size_t max_rects) {
   Damage damage;
-  // A window opened, closed or brought to the front changes what covers what: start afresh.
-  if (previous.size() != current.size() || current.empty()) return damage.full = true, damage;
-  for (std::size_t i = 0; i < current.size(); ++i)
-    if (previous[i].list != current[i].list) return damage.full = true, damage;
+  if (previous.empty() || current.empty()) return damage.full = true, damage;
+  // Lists present in both frames must keep their order (a window brought to the front changes
+  // what covers what everywhere it overlaps others: start afresh). A list that appeared (a popup,
+  // a child window) is damage where it is; one that went, where it was.
   std::vector<DamageRect> rects;
-  for (std::size_t i = 0; i < current.size(); ++i) {
-    const auto& before = previous[i];
-    const auto& now = current[i];
+  std::size_t next_before = 0;
+  for (const auto& now : current) {
+    std::size_t found = next_before;
+    while (found < previous.size() && previous[found].list != now.list) ++found;
+    if (found == previous.size()) {
+      if (std::any_of(previous.begin(), previous.begin() + std::ptrdiff_t(next_before),
+                      [&](const DrawListSignature& p) { return p.list == now.list; }))
+        return damage.full = true, damage;  // met earlier in the previous frame: reordered
+      rects.push_back(now.bounds);          // new
+      continue;
+    }
+    for (std::size_t gone = next_before; gone < found; ++gone) rects.push_back(previous[gone].bounds);
+    next_before = found + 1;
+    const auto& before = previous[found];
     for (const auto& use : now.textures)
       if (std::find(changed_textures.begin(), changed_textures.end(), use.texture) != changed_textures.end())
         rects.push_back(use.bounds);
     if (before.content == now.content) continue;
-    DamageRect changed;
-    if (before.commands == now.commands)
-      changed = changed_vertex_bounds(before.vertices, now.vertices).intersected(now.clip);
-    // Same vertices but other indices, or other commands: where it was and where it is.
+    DamageRect changed = changed_vertex_bounds(before.vertices, now.vertices).intersected(before.clip.united(now.clip));
+    // Same vertices (and states) but other indices or commands: where it was and where it is.
     if (changed.empty()) changed = before.bounds.united(now.bounds);
     rects.push_back(changed);
   }
+  for (std::size_t gone = next_before; gone < previous.size(); ++gone) rects.push_back(previous[gone].bounds);
   damage.rects = merge_rects(std::move(rects), max_rects);
   return damage;
 }

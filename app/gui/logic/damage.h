@@ -7,7 +7,10 @@
 //    vertices differ is damaged where the differing vertices lie: ImGui emits a window's widgets
 //    in order with absolute positions, so the vertices before the first and after the last change
 //    are the unchanged widgets, even when a changed label shifted their indices;
-//  - a list whose commands changed is damaged where it was and where it is;
+//    Each vertex carries the state it is drawn with (clip rectangle, texture, blend callback), so
+//    a command that appears or goes (a small mark over a picture) damages only its own vertices;
+//  - a list whose vertices are the same but whose indices or commands changed is damaged where
+//    it was and where it is; a list that appears or goes, where it is or was;
 //  - a texture whose pixels changed damages the commands that sample it.
 // Pure and GL-free, so it is unit tested.
 #include <cstddef>
@@ -40,17 +43,18 @@ struct DrawListSignature {
   };
   std::vector<TextureUse> textures;
   // Its vertices in order (ImGui's ImDrawVert without ImGui), to find which widgets changed.
-  struct Vertex {  // trivial, so a frame's vertices are copied with memcpy
-    float x, y;    // position
-    float u, v;    // texture coordinates: a changed digit may keep its quad and change only these
+  struct Vertex {
+    float x, y;  // position
+    float u, v;  // texture coordinates: a changed digit may keep its quad and change only these
     std::uint32_t colour;
+    std::uint32_t state;  // hash of how the command drawing it draws: clip, texture, blending
   };
   std::vector<Vertex> vertices;
-  std::vector<unsigned char> indices;  // the caller's, to tell whether anything changed
+  std::vector<unsigned char> raw_vertices, indices;  // the caller's, to tell whether anything changed
 };
 
 struct Damage {
-  bool full = false;              // repaint everything: first frame, lists added, removed or reordered
+  bool full = false;              // repaint everything: the first frame, or windows reordered
   std::vector<DamageRect> rects;  // otherwise these, disjoint after merging; empty = nothing changed
   float area() const;
 };

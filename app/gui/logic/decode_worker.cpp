@@ -56,8 +56,13 @@ std::optional<Decoded> DecodeWorker::take(int slot_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = slots_.find(slot_id);
   if (it == slots_.end() || !it->second.result) return std::nullopt;
+  if (results_per_frame_ > 0 && handed_out_ >= frame_limit_) {
+    held_back_ = true;
+    return std::nullopt;
+  }
   std::optional<Decoded> out = std::move(it->second.result);
   it->second.result.reset();
+  ++handed_out_;
   return out;
 }
 

@@ -57,8 +57,22 @@ class DecodeWorker {
   int add_slot();
   // Queues `job` for `slot`, superseding whatever the slot asked for before.
   void submit(int slot, std::uint64_t key, Job job);
-  // The newest finished result for `slot` not yet taken.
+  // The newest finished result for `slot` not yet taken; none while this frame's hand-outs are
+  // used up (set_results_per_frame).
   std::optional<Decoded> take(int slot);
+
+  // Spreads finished pictures over frames: at most `count` are handed out between two calls of
+  // begin_frame() (0: no limit). When a model publication makes every grid panel decode again,
+  // uploading and repainting all of them in one frame is what made a frame slow on a software
+  // rasteriser; one a frame keeps each frame short. UI thread.
+  void set_results_per_frame(int count) { results_per_frame_ = frame_limit_ = count; }
+  // `allowed`: this frame's share, when not the usual one (0: none, the frame has enough to draw).
+  void begin_frame(int allowed = -1) {
+    handed_out_ = 0, held_back_ = false;
+    frame_limit_ = allowed >= 0 ? allowed : results_per_frame_;
+  }
+  // A finished result was asked for this frame and held back: the next frame should come at once.
+  bool held_back() const { return held_back_; }
   // A request of `slot` is waiting or running.
   bool busy(int slot) const;
 
@@ -86,6 +100,8 @@ class DecodeWorker {
   int next_slot_ = 0;
   std::uint64_t next_order_ = 0;
   bool stop_ = false;
+  int results_per_frame_ = 0, handed_out_ = 0, frame_limit_ = 0;  // UI thread only
+  bool held_back_ = false;
   std::atomic<std::uint64_t> completed_{0}, cancelled_{0}, replaced_{0}, busy_us_{0};
   std::thread thread_;  // last: starts after everything above exists
 };
