@@ -119,8 +119,9 @@ void checkpoint_seeds(const fs::path& dir, const fs::path& resume_dir) {
   TrainingSession gaussian(data, model, train);
   gaussian.train_step();
   save_checkpoint(gaussian.make_checkpoint(), (dir / "gaussian.ckpt").string());
+  // Overwriting: a second run in the same build folder finds the inputs the fuzzers added.
   for (const auto& entry : fs::directory_iterator(dir))
-    fs::copy_file(entry.path(), resume_dir / entry.path().filename());
+    fs::copy_file(entry.path(), resume_dir / entry.path().filename(), fs::copy_options::overwrite_existing);
   // Probe: the optimiser blob with one byte changed would have reached torch::jit::load in
   // version 1; here the same file as version 1 (its optimiser blob is never parsed).
   std::string v1 = read(dir / "mid-epoch.ckpt");
