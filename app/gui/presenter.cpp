@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "app/gui/gl_util.h"
+#include "app/gui/logic/hash.h"
 #include "imgui_impl_opengl3.h"
 
 #include <GLFW/glfw3.h>
@@ -14,19 +15,6 @@
 namespace vae::gui {
 
 namespace {
-
-std::uint64_t hash_bytes(std::uint64_t h, const void* bytes, std::size_t n) {
-  const auto* p = static_cast<const unsigned char*>(bytes);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p + i, 8);
-    h = (h ^ word) * 0x100000001b3ull;
-    h ^= h >> 29;
-  }
-  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
 
 DamageRect rect_of(const ImVec4& r) { return {r.x, r.y, r.z, r.w}; }
 
@@ -267,8 +255,8 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
   Damage damage = compute_damage(previous_, current_, changed);
   std::swap(previous_, current_);
   const bool resized = fb_width != width_ || fb_height != height_;
-  display_rect_ = {data->DisplayPos.x, data->DisplayPos.y, data->DisplayPos.x + data->DisplaySize.x,
-                   data->DisplayPos.y + data->DisplaySize.y};
+  const DamageRect display_rect{data->DisplayPos.x, data->DisplayPos.y, data->DisplayPos.x + data->DisplaySize.x,
+                                data->DisplayPos.y + data->DisplaySize.y};
   const bool offscreen = mode_ == Mode::kOffscreen && ensure_target(fb_width, fb_height);
   if (mode_ != Mode::kOffscreen) width_ = fb_width, height_ = fb_height;
   // Mesa's software GLX path learns a new window size only when buffers are swapped, and the first
@@ -290,7 +278,7 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
   if (offscreen) glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
   std::vector<DamageRect> rects;
   if (damage.full) {
-    rects.push_back(display_rect_);
+    rects.push_back(display_rect);
     glDisable(GL_SCISSOR_TEST);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(data);
@@ -301,14 +289,15 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
       // Whole framebuffer pixels, one pixel wider on each side for anti-aliased edges.
       const DamageRect rect = DamageRect{std::floor(damaged.x0) - 1, std::floor(damaged.y0) - 1,
                                          std::ceil(damaged.x1) + 1, std::ceil(damaged.y1) + 1}
-                                  .intersected(display_rect_);
+                                  .intersected(display_rect);
       if (!rect.empty()) rects.push_back(rect), repainted += rect.area();
     }
     repaint(data, rects, fb_height);
-    frame.repainted_fraction = repainted / std::max(1.f, display_rect_.area());
-    if (rects.empty()) rects.push_back(display_rect_);  // present_anyway: show it all again
+    frame.repainted_fraction = repainted / std::max(1.f, display_rect.area());
+    if (rects.empty()) rects.push_back(display_rect);  // present_anyway: show it all again
   }
   frame.presented = true;
+  const ScissorMapping mapping = scissor_mapping(data, fb_height);
   switch (mode_) {
     case Mode::kCopy:
       if (swap_instead) {
@@ -316,7 +305,7 @@ Presenter::Frame Presenter::present(ImDrawData* data, int fb_width, int fb_heigh
         frame.swap = true;
         break;
       }
-      for (const DamageRect& rect : rects) copy_to_window(scissor_mapping(data, fb_height).box_of(rect));
+      for (const DamageRect& rect : rects) copy_to_window(mapping.box_of(rect));
       break;
     case Mode::kOffscreen:
       if (offscreen) {

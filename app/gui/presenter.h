@@ -73,7 +73,6 @@ class Presenter {
   int width_ = 0, height_ = 0;
   bool target_failed_ = false;
   int swap_frames_left_ = 0;  // kCopy: frames still to swap after a resize
-  DamageRect display_rect_;
   std::vector<DrawListSignature> previous_, current_;
   std::uint64_t next_content_ =
       0;  // content numbers, unique across frames  // this frame's lists and the last; swapped
