@@ -71,7 +71,8 @@ TEST_P(FusedGradients, EqualAutograd) {
   torch::Tensor kl_per_dim;
   const auto expected = autograd_gradients(model, x, eps, c.beta, recon, kl, kl_per_dim);
 
-  auto fused = FusedMlpStep::create(*model, 32);
+  // Three threads: the pool's tasks (17 rows: a full block of 16 and one row) run concurrently.
+  auto fused = FusedMlpStep::create(*model, 32, GemmPrecision::Fp32, 3);
   ASSERT_TRUE(fused) << FusedMlpStep::unsupported_reason(*model);
   std::vector<float> fused_kl(config.latent);
   const auto loss = fused->forward_backward(x.contiguous().data_ptr<float>(), eps.contiguous().data_ptr<float>(), n,
@@ -128,6 +129,53 @@ TEST(FusedMlp, OneLayerAndAWideLatentWork) {
     const double scale = expected[i].abs().max().item<double>();
     EXPECT_LE((fused->gradients()[i] - expected[i]).abs().max().item<double>(), kGradientTolerance * scale + 1e-7) << i;
   }
+}
+
+// The reference width (784-400-20), where the step cuts its GEMMs into row blocks and the batch
+// into row blocks with a short last one: the blocks compute autograd's gradients, and the numbers
+// are the same to the bit with one thread or three (the cuts depend on shapes only).
+TEST(FusedMlp, BlocksComputeTheSameNumbersWithAnyThreadCount) {
+  torch::manual_seed(8);
+  ModelConfig config;
+  config.height = 28;
+  config.width = 28;
+  config.hidden = {400};
+  config.latent = 20;
+  config.likelihood = Likelihood::Gaussian;
+  config.learn_variance = true;
+  Vae model(config);
+  Vae copy(config);
+  copy_parameters(model, copy);
+  const int n = 70;
+  const auto x = torch::rand({n, 1, 28, 28});
+  const auto eps = torch::randn({n, config.latent});
+  double recon = 0, kl = 0;
+  torch::Tensor kl_per_dim;
+  const auto expected = autograd_gradients(model, x, eps, 1.0, recon, kl, kl_per_dim);
+
+  auto one = FusedMlpStep::create(*model, 128, GemmPrecision::Fp32, 1);
+  auto three = FusedMlpStep::create(*copy, 128, GemmPrecision::Fp32, 3);
+  ASSERT_TRUE(one && three);
+  std::vector<float> kl_one(config.latent), kl_three(config.latent);
+  const auto loss_one = one->forward_backward(x.data_ptr<float>(), eps.data_ptr<float>(), n, 1.0, kl_one.data());
+  const auto loss_three = three->forward_backward(x.data_ptr<float>(), eps.data_ptr<float>(), n, 1.0, kl_three.data());
+  EXPECT_NEAR(loss_one.recon, recon, 1e-5 * std::abs(recon));
+  EXPECT_EQ(loss_one.recon, loss_three.recon);
+  EXPECT_EQ(loss_one.kl, loss_three.kl);
+  EXPECT_EQ(kl_one, kl_three);
+  const auto names = named_weights(model);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const double scale = expected[i].abs().max().item<double>();
+    EXPECT_LE((one->gradients()[i] - expected[i]).abs().max().item<double>(), kGradientTolerance * scale + 1e-7)
+        << names[i].first;
+    EXPECT_TRUE(torch::equal(one->gradients()[i], three->gradients()[i])) << names[i].first;
+  }
+  ASSERT_TRUE(one->adam_step(1e-3));
+  ASSERT_TRUE(three->adam_step(1e-3));
+  const auto after_one = named_weights(model);
+  const auto after_three = named_weights(copy);
+  for (std::size_t i = 0; i < after_one.size(); ++i)
+    EXPECT_TRUE(torch::equal(after_one[i].second, after_three[i].second)) << after_one[i].first;
 }
 
 TEST(FusedMlp, ConvModelsAreLeftToAutograd) {

@@ -3,9 +3,12 @@
 #include <dlfcn.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/runtime/cpu_kernel.h"
 #include "core/runtime/thread_priority.h"
@@ -41,13 +44,23 @@ namespace {
 // CFS weights: nice 0 against nice 10 is 1024 : 110, so a waking UI thread preempts the trainer
 // at once and gets ~90 % of a contended core; the trainer keeps all the time the UI leaves idle.
 constexpr int kWindowBackgroundNice = 10;
+// The fused step's pool with the window: two threads (bench/window_fluidity.sh, README).
+constexpr int kWindowStepThreads = 2;
+std::atomic<int> configured_step_threads{1};
 }  // namespace
+
+int step_threads() {
+  if (const char* env = std::getenv("VAE_STEP_THREADS"); env && std::atoi(env) > 0) return std::min(std::atoi(env), 64);
+  return configured_step_threads.load();
+}
 
 std::string configure_threads(ThreadProfile profile, int torch_threads) {
   // Measured on this 2-core machine with the reference model (bench/train_throughput.sh, README):
   // headless, 2 torch intra-op threads with OpenBLAS on both cores is fastest (18.6k samples/s vs
   // 15.8k with 1 torch thread, 5 epochs, same losses). With the window, the UI thread and Mesa's
   // llvmpipe need a core too: 1 torch thread and 1 OpenBLAS thread keep frames and training steady.
+  // The MLP's fused step has its own pool that tolerates preemption (work_pool.h): it takes both
+  // cores with the window too, at the background priority.
   // VAE_TORCH_THREADS and OPENBLAS_NUM_THREADS override the profile (for benchmarks).
   int threads = profile == ThreadProfile::Headless ? 2 : 1;
   // With the window, background threads (trainer, decoders, encoders) run kWindowBackgroundNice
@@ -58,6 +71,8 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
   if (const char* env = std::getenv("VAE_TORCH_THREADS"); env && std::atoi(env) > 0) threads = std::atoi(env);
   if (torch_threads > 0) threads = torch_threads;
   torch::set_num_threads(threads);
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  configured_step_threads.store(profile == ThreadProfile::Headless ? threads : std::min(kWindowStepThreads, cores));
   const int blas_threads = profile == ThreadProfile::Headless ? 0 : 1;  // 0: OpenBLAS's default
   // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas.
   using SetThreads = void (*)(int);
@@ -71,6 +86,7 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
     out << get_blas_threads();
   else
     out << "n/a";
+  out << ", step threads " << step_threads();
   if (background_niceness() > 0) out << ", background nice +" << background_niceness();
   out << "; BLAS " << active_blas_kernel().describe();
   return out.str();

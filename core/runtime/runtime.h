@@ -21,4 +21,9 @@ enum class ThreadProfile {
 // torch thread count (for benchmarks); OPENBLAS_NUM_THREADS, when set, overrides the BLAS count.
 std::string configure_threads(ThreadProfile profile, int torch_threads = 0);
 
+// Threads of the fused MLP training step's own pool (work_pool.h), as configure_threads set them:
+// the torch thread count headless; both of two cores with the window, since the pool tolerates
+// a frame preempting one of its threads. VAE_STEP_THREADS overrides it (for benchmarks).
+int step_threads();
+
 }  // namespace vae

@@ -45,6 +45,14 @@ bool enter_background_priority() {
 #endif
 }
 
+bool match_background_priority() {
+#if defined(__linux__)
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), niceness.load()) == 0;
+#else
+  return false;
+#endif
+}
+
 void name_this_thread(const char* name) {
 #if defined(__linux__)
   char shortened[16] = {};  // the kernel keeps 15 characters and a terminator

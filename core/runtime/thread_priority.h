@@ -17,6 +17,10 @@ int background_niceness();
 // calling thread's priority by background_niceness(). Returns false when that failed.
 bool enter_background_priority();
 
+// For threads that work for a background thread whichever thread started them (the training
+// step's helpers, work_pool.h): sets the calling thread's nice value to background_niceness().
+bool match_background_priority();
+
 // Names the calling thread (at most 15 characters show) so `top -H`, perf and /proc tell the
 // trainer from the decoders and the UI. No-op off Linux.
 void name_this_thread(const char* name);

@@ -1,6 +1,5 @@
 #include "core/train/fused_mlp.h"
 
-#include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <torch/torch.h>
 
@@ -11,7 +10,9 @@
 #include <stdexcept>
 
 #include "core/model/vae.h"
+#include "core/runtime/runtime.h"
 #include "core/train/fused_kernels.h"
+#include "core/train/work_pool.h"
 
 namespace vae {
 
@@ -25,6 +26,47 @@ using Sgemm = void (*)(const char* transa, const char* transb, const int* m, con
 
 // The BLAS LibTorch itself loaded (libblas.so.3: OpenBLAS, or the reference BLAS as a fallback).
 Sgemm find_sgemm() { return reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "sgemm_")); }
+
+// The step splits its work itself (work_pool.h), so OpenBLAS must not start threads of its own
+// inside a block: while a step runs, it is held at one thread and then given back its count.
+// That also keeps the numbers independent of the thread count (OpenBLAS's threaded GEMM rounds
+// differently). Only the stepping thread calls the BLAS meanwhile (the window runs it at one
+// thread anyway).
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() {
+    using Get = int (*)();
+    static const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    if (get && set() && (previous_ = get()) != 1) set()(1);
+  }
+  ~SingleThreadedBlas() {
+    if (previous_ > 1) set()(previous_);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  using Set = void (*)(int);
+  static Set set() {
+    static const auto function = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    return function;
+  }
+  int previous_ = 1;
+};
+
+// How the step's work is cut into tasks for the pool. The cuts depend only on the shapes, never
+// on the thread count, so every thread count computes the same numbers.
+// A GEMM is cut into blocks of rows of its (column-major) result of about this much work; fewer
+// than two blocks' worth runs whole. Blocks of 16 rows match the widest sgemm kernels' unroll.
+constexpr double kGemmFlopsPerBlock = 8e6;
+constexpr int kMaxGemmBlocks = 8;
+constexpr int kGemmRowAlignment = 16;
+// Element-wise passes take the batch in blocks of this many rows.
+constexpr int kRowsPerBlock = 16;
+// Adam takes the parameters in chunks of this many values.
+constexpr std::int64_t kAdamChunk = 1 << 15;
+
+int row_blocks(int n) { return (n + kRowsPerBlock - 1) / kRowsPerBlock; }
 
 struct Dense {
   int in = 0;
@@ -78,6 +120,7 @@ struct Operand {
 
 struct FusedMlpStep::Impl {
   ModelConfig config;
+  std::unique_ptr<WorkPool> pool;
   Sgemm sgemm = nullptr;
   std::unique_ptr<OneDnnGemm> onednn;  // set: GEMMs through oneDNN instead of sgemm_
   bool bf16 = false;                   // ... with bf16 operands
@@ -104,6 +147,68 @@ struct FusedMlpStep::Impl {
   std::vector<float> mu, logvar, sd, var, z, dz, dmu, dlogvar, out, scratch_a, scratch_b;
   std::vector<float> column_loss, column_sigma_grad;
   std::vector<double> kl_per_dim;
+  // Per row block of an element-wise pass: its column sums (bias gradient, loss, sigma gradient)
+  // and its continuous-Bernoulli loss, added up in block order afterwards.
+  std::vector<float> block_bias_grad, block_loss, block_sigma_grad;
+  std::vector<double> block_total;
+  struct AdamChunk {
+    std::size_t param;
+    std::int64_t begin, end;
+  };
+  std::vector<AdamChunk> adam_chunks;
+
+  // Column-major C (m x n) = op(A) op(B) + beta C through sgemm_, in blocks of rows of C that the
+  // pool's threads claim one at a time.
+  void sgemm_blocks(char ta, char tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
+                    float* c, int ldc) const {
+    const float one = 1;
+    const double flops = 2.0 * m * n * k;
+    const int wanted = std::min(kMaxGemmBlocks, static_cast<int>(flops / kGemmFlopsPerBlock));
+    if (wanted < 2) {
+      sgemm(&ta, &tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc);
+      return;
+    }
+    const int per_block = ((m + wanted - 1) / wanted + kGemmRowAlignment - 1) / kGemmRowAlignment * kGemmRowAlignment;
+    const int blocks = (m + per_block - 1) / per_block;
+    pool->run(blocks, [&](int block) {
+      const int first = block * per_block;
+      const int rows = std::min(per_block, m - first);
+      const float* a_block = ta == 'N' ? a + first : a + static_cast<std::ptrdiff_t>(first) * lda;
+      sgemm(&ta, &tb, &rows, &n, &k, &one, a_block, &lda, b, &ldb, &beta, c + first, &ldc);
+    });
+  }
+
+  // pass(first_row, rows, block) for each block of rows of an n-row batch, on the pool.
+  template <typename Pass>
+  void by_rows(int n, Pass pass) const {
+    pool->run(row_blocks(n), [&](int block) {
+      const int first = block * kRowsPerBlock;
+      pass(first, std::min(kRowsPerBlock, n - first), block);
+    });
+  }
+  // sum[j] (+)= the blocks' partial sums in block order.
+  static void add_blocks(const std::vector<float>& partial, int blocks, int width, float* sum) {
+    for (int b = 0; b < blocks; ++b) {
+      const float* part = partial.data() + static_cast<std::size_t>(b) * width;
+      for (int j = 0; j < width; ++j) sum[j] += part[j];
+    }
+  }
+  // Bias + ReLU over the batch's row blocks.
+  void bias_relu_rows(float* y, const float* bias, int n, int width) const {
+    by_rows(n, [&](int first, int rows, int) {
+      bias_relu(y + static_cast<std::ptrdiff_t>(first) * width, bias, rows, width);
+    });
+  }
+  // ReLU's backward over the row blocks; bias_grad <- the column sums.
+  void relu_backward_rows(float* dy, const float* act, float* bias_grad, int n, int width) {
+    by_rows(n, [&](int first, int rows, int block) {
+      const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(first) * width;
+      relu_backward(dy + offset, act + offset, block_bias_grad.data() + static_cast<std::size_t>(block) * width, rows,
+                    width);
+    });
+    std::fill(bias_grad, bias_grad + width, 0.0f);
+    add_blocks(block_bias_grad, row_blocks(n), width, bias_grad);
+  }
 
   // The operand `values` (count floats) with its bf16 copy in `copy`, made now (bf16 GEMMs only).
   Operand operand(const float* values, std::size_t count, std::vector<std::uint16_t>& copy) const {
@@ -126,20 +231,17 @@ struct FusedMlpStep::Impl {
   // Y (n x l.out) = X (n x l.in) W^T, all row-major: column-major Y^T = W^T' X^T.
   void forward(const Dense& l, Operand x, float* y, int n) const {
     if (onednn) return onednn_gemm(false, true, n, l.out, l.in, x, weight_of(l), y, false);
-    const float one = 1, zero = 0;
-    sgemm("T", "N", &l.out, &n, &l.in, &one, l.weight, &l.in, x.f32, &l.in, &zero, y, &l.out);
+    sgemm_blocks('T', 'N', l.out, n, l.in, l.weight, l.in, x.f32, l.in, 0.0f, y, l.out);
   }
   // dW (l.out x l.in) = dY^T X.
   void weight_grad(const Dense& l, Operand x, Operand dy, int n) const {
     if (onednn) return onednn_gemm(true, false, l.out, l.in, n, dy, x, l.weight_grad, false);
-    const float one = 1, zero = 0;
-    sgemm("N", "T", &l.in, &l.out, &n, &one, x.f32, &l.in, dy.f32, &l.out, &zero, l.weight_grad, &l.in);
+    sgemm_blocks('N', 'T', l.in, l.out, n, x.f32, l.in, dy.f32, l.out, 0.0f, l.weight_grad, l.in);
   }
   // dX (n x l.in) = dY W, added to dX when accumulate.
   void input_grad(const Dense& l, Operand dy, float* dx, int n, bool accumulate) const {
     if (onednn) return onednn_gemm(false, false, n, l.in, l.out, dy, weight_of(l), dx, accumulate);
-    const float one = 1, beta = accumulate ? 1.0f : 0.0f;
-    sgemm("N", "N", &l.in, &n, &l.out, &one, l.weight, &l.in, dy.f32, &l.out, &beta, dx, &l.in);
+    sgemm_blocks('N', 'N', l.in, n, l.out, l.weight, l.in, dy.f32, l.out, accumulate ? 1.0f : 0.0f, dx, l.in);
   }
 };
 
@@ -164,11 +266,13 @@ std::string FusedMlpStep::unsupported_reason(VaeImpl& model, GemmPrecision preci
   return "";
 }
 
-std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch, GemmPrecision precision) {
+std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch, GemmPrecision precision,
+                                                   int threads) {
   if (max_batch <= 0 || !unsupported_reason(model, precision).empty()) return nullptr;
   auto impl = std::make_unique<Impl>();
   Impl& s = *impl;
   s.config = model.config();
+  s.pool = std::make_unique<WorkPool>(threads > 0 ? threads : step_threads());
   s.sgemm = find_sgemm();
   s.bf16 = precision == GemmPrecision::Bf16;
   const char* fp32_gemm = std::getenv("VAE_FP32_GEMM");
@@ -237,6 +341,16 @@ std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch
   s.column_loss.resize(pixels);
   s.column_sigma_grad.resize(pixels);
   s.kl_per_dim.resize(config.latent);
+  const std::size_t blocks = static_cast<std::size_t>(row_blocks(max_batch));
+  const std::size_t widest_row = std::max<std::size_t>(pixels, static_cast<std::size_t>(widest));
+  s.block_bias_grad.resize(blocks * widest_row);
+  s.block_loss.resize(blocks * pixels);
+  s.block_sigma_grad.resize(blocks * pixels);
+  s.block_total.resize(blocks);
+  for (std::size_t i = 0; i < s.params.size(); ++i) {
+    const std::int64_t n = s.params[i].numel();
+    for (std::int64_t b = 0; b < n; b += kAdamChunk) s.adam_chunks.push_back({i, b, std::min(n, b + kAdamChunk)});
+  }
   return std::unique_ptr<FusedMlpStep>(new FusedMlpStep(std::move(impl)));
 }
 
@@ -254,6 +368,7 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   const int pixels = config.image_size();
   const std::size_t layers = config.hidden.size();
   const std::size_t rows = static_cast<std::size_t>(n);
+  const SingleThreadedBlas blas_scope;
   Loss loss;
 
   if (s.bf16) {  // Adam changed the fp32 weights: round them again
@@ -269,7 +384,7 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   const Operand image_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
     s.forward(s.encoder[k], input, s.encoder_act[k].data(), n);
-    bias_relu(s.encoder_act[k].data(), s.encoder[k].bias, n, s.encoder[k].out);
+    s.bias_relu_rows(s.encoder_act[k].data(), s.encoder[k].bias, n, s.encoder[k].out);
     input = s.operand(s.encoder_act[k].data(), rows * s.encoder[k].out, s.bf16 ? s.encoder_act_bf16[k] : s.images_bf16);
   }
   const Operand features = input;
@@ -288,40 +403,57 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   const Operand z_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
     s.forward(s.decoder[k], input, s.decoder_act[k].data(), n);
-    bias_relu(s.decoder_act[k].data(), s.decoder[k].bias, n, s.decoder[k].out);
+    s.bias_relu_rows(s.decoder_act[k].data(), s.decoder[k].bias, n, s.decoder[k].out);
     input = s.operand(s.decoder_act[k].data(), rows * s.decoder[k].out, s.bf16 ? s.decoder_act_bf16[k] : s.z_bf16);
   }
   const Dense& output = s.decoder[layers];
   s.forward(output, input, s.out.data(), n);
 
-  // Likelihood: loss, and the logits become their gradient in place.
+  // Likelihood: loss, and the logits become their gradient in place. Each row block sums its own
+  // columns; the blocks are added up in order.
+  const int blocks = row_blocks(n);
+  const std::size_t block_values = static_cast<std::size_t>(blocks) * pixels;
+  std::fill_n(s.block_bias_grad.begin(), block_values, 0.0f);
+  std::fill_n(s.block_loss.begin(), block_values, 0.0f);
+  auto block_of = [pixels](std::vector<float>& partial, int block) {
+    return partial.data() + static_cast<std::size_t>(block) * pixels;
+  };
+  // The model's log_sigma(): the learned value clamped to [-7, 3], or the fixed sigma.
+  const float raw_log_sigma = s.log_sigma ? *s.log_sigma : static_cast<float>(std::log(config.gaussian_sigma));
+  const float log_sigma = s.log_sigma ? std::min(std::max(raw_log_sigma, -7.0f), 3.0f) : raw_log_sigma;
+  if (config.likelihood == Likelihood::Gaussian) std::fill_n(s.block_sigma_grad.begin(), block_values, 0.0f);
+  if (config.likelihood == Likelihood::ContinuousBernoulli) std::fill(s.block_total.begin(), s.block_total.end(), 0.0);
+  s.by_rows(n, [&](int first, int count, int block) {
+    const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(first) * pixels;
+    float* logits = s.out.data() + offset;
+    const float* x = images + offset;
+    float* bias_grad = block_of(s.block_bias_grad, block);
+    switch (config.likelihood) {
+      case Likelihood::Bernoulli:
+        bernoulli_pass(logits, output.bias, x, count, pixels, bias_grad, block_of(s.block_loss, block));
+        break;
+      case Likelihood::Gaussian:
+        gaussian_pass(logits, output.bias, x, count, pixels, log_sigma, bias_grad, block_of(s.block_loss, block),
+                      block_of(s.block_sigma_grad, block));
+        break;
+      case Likelihood::ContinuousBernoulli:
+        continuous_bernoulli_pass(logits, output.bias, x, count, pixels, bias_grad, s.block_total[block]);
+        break;
+    }
+  });
   std::fill(output.bias_grad, output.bias_grad + pixels, 0.0f);
+  Impl::add_blocks(s.block_bias_grad, blocks, pixels, output.bias_grad);
   std::fill(s.column_loss.begin(), s.column_loss.end(), 0.0f);
-  switch (config.likelihood) {
-    case Likelihood::Bernoulli:
-      bernoulli_pass(s.out.data(), output.bias, images, n, pixels, output.bias_grad, s.column_loss.data());
-      break;
-    case Likelihood::Gaussian: {
-      // The model's log_sigma(): the learned value clamped to [-7, 3], or the fixed sigma.
-      const float raw = s.log_sigma ? *s.log_sigma : static_cast<float>(std::log(config.gaussian_sigma));
-      const float log_sigma = std::min(std::max(raw, -7.0f), 3.0f);
-      std::fill(s.column_sigma_grad.begin(), s.column_sigma_grad.end(), 0.0f);
-      gaussian_pass(s.out.data(), output.bias, images, n, pixels, s.log_sigma ? log_sigma : raw, output.bias_grad,
-                    s.column_loss.data(), s.column_sigma_grad.data());
-      if (s.log_sigma_grad) {
-        double sum = 0;
-        for (float g : s.column_sigma_grad) sum += g;
-        *s.log_sigma_grad = (raw >= -7.0f && raw <= 3.0f) ? static_cast<float>(sum) : 0.0f;
-      }
-      break;
-    }
-    case Likelihood::ContinuousBernoulli: {
-      double sum = 0;
-      continuous_bernoulli_pass(s.out.data(), output.bias, images, n, pixels, output.bias_grad, sum);
-      loss.recon = sum;
-      break;
-    }
+  Impl::add_blocks(s.block_loss, blocks, pixels, s.column_loss.data());
+  if (config.likelihood == Likelihood::Gaussian && s.log_sigma_grad) {
+    std::fill(s.column_sigma_grad.begin(), s.column_sigma_grad.end(), 0.0f);
+    Impl::add_blocks(s.block_sigma_grad, blocks, pixels, s.column_sigma_grad.data());
+    double sum = 0;
+    for (float g : s.column_sigma_grad) sum += g;
+    *s.log_sigma_grad = (raw_log_sigma >= -7.0f && raw_log_sigma <= 3.0f) ? static_cast<float>(sum) : 0.0f;
   }
+  if (config.likelihood == Likelihood::ContinuousBernoulli)
+    for (int b = 0; b < blocks; ++b) loss.recon += s.block_total[static_cast<std::size_t>(b)];
   if (config.likelihood != Likelihood::ContinuousBernoulli)
     for (float c : s.column_loss) loss.recon += c;
   loss.finite = std::isfinite(loss.recon + beta * loss.kl);
@@ -338,7 +470,7 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
     float* dx = k == 0 ? s.dz.data() : (into_a ? s.scratch_a.data() : s.scratch_b.data());
     s.input_grad(l, dy_operand, dx, n, false);
     if (k == 0) break;
-    relu_backward(dx, s.decoder_act[k - 1].data(), s.decoder[k - 1].bias_grad, n, l.in);
+    s.relu_backward_rows(dx, s.decoder_act[k - 1].data(), s.decoder[k - 1].bias_grad, n, l.in);
     dy = dx;
     dy_operand = s.operand(dx, rows * l.in, into_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
   }
@@ -358,7 +490,7 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   // Backward through the encoder.
   for (std::size_t k = layers; k-- > 0;) {
     const Dense& l = s.encoder[k];
-    relu_backward(dh, s.encoder_act[k].data(), l.bias_grad, n, l.out);
+    s.relu_backward_rows(dh, s.encoder_act[k].data(), l.bias_grad, n, l.out);
     const bool in_a = dh == s.scratch_a.data();
     const Operand dh_operand = s.operand(dh, rows * l.out, in_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
     s.weight_grad(l, k == 0 ? image_operand : s.activation(s.encoder_act, s.encoder_act_bf16, k - 1), dh_operand, n);
@@ -385,28 +517,16 @@ bool FusedMlpStep::adam_step(double learning_rate) {
   c.eps = static_cast<float>(s.adam.eps);
   c.neg_step_size = static_cast<float>(-(learning_rate / bias_correction1));
 
-  // Work items of about equal size across all parameters, so that threads split the work
-  // whatever the layer widths.
-  constexpr std::int64_t kChunk = 1 << 15;
-  struct Chunk {
-    std::size_t param;
-    std::int64_t begin, end;
-  };
-  std::vector<Chunk> chunks;
-  for (std::size_t i = 0; i < s.params.size(); ++i) {
-    const std::int64_t n = s.params[i].numel();
-    for (std::int64_t b = 0; b < n; b += kChunk) chunks.push_back({i, b, std::min(n, b + kChunk)});
-  }
+  // Chunks of about equal size across all parameters (made in create()), so that threads split
+  // the work whatever the layer widths.
   std::atomic<bool> non_finite{false};
-  at::parallel_for(0, static_cast<std::int64_t>(chunks.size()), 1, [&](std::int64_t first, std::int64_t last) {
-    for (std::int64_t k = first; k < last; ++k) {
-      const Chunk& chunk = chunks[static_cast<std::size_t>(k)];
-      const std::size_t i = chunk.param;
-      const std::int64_t b = chunk.begin;
-      if (adam_update(s.params[i].data_ptr<float>() + b, s.grads[i].data_ptr<float>() + b, s.exp_avg[i].data() + b,
-                      s.exp_avg_sq[i].data() + b, chunk.end - b, c))
-        non_finite = true;
-    }
+  s.pool->run(static_cast<int>(s.adam_chunks.size()), [&](int k) {
+    const Impl::AdamChunk& chunk = s.adam_chunks[static_cast<std::size_t>(k)];
+    const std::size_t i = chunk.param;
+    const std::int64_t b = chunk.begin;
+    if (adam_update(s.params[i].data_ptr<float>() + b, s.grads[i].data_ptr<float>() + b, s.exp_avg[i].data() + b,
+                    s.exp_avg_sq[i].data() + b, chunk.end - b, c))
+      non_finite.store(true, std::memory_order_relaxed);
   });
   return !non_finite;
 }

@@ -2,10 +2,11 @@
 // A hand-written training step for the MLP VAE: forward and backward written out over
 // preallocated buffers, GEMMs straight into the BLAS (sgemm_), bias + ReLU, reparameterisation,
 // KL and the likelihood's gradient fused into one pass per layer, and Adam as one pass over
-// each parameter (threads split across the parameters). It reads and writes the model's own
-// parameter tensors, found by name (contract 4), so the model is always current for snapshots,
-// evaluation and checkpoints. The autograd path stays the reference (tests compare the two) and
-// trains everything else. LibTorch stays out of this header.
+// each parameter. Its own thread pool splits GEMMs, passes and Adam into tasks that threads claim
+// as they come free, so a thread preempted by the window holds up little (work_pool.h). It reads and writes the model's
+// own parameter tensors, found by name (contract 4), so the model is always current for snapshots, evaluation and
+// checkpoints. The autograd path stays the reference (tests compare the two) and trains everything else. LibTorch stays
+// out of this header.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,8 +38,10 @@ class FusedMlpStep {
   // every element-wise pass stay fp32); nullptr too when bf16_unavailable_reason() is not "".
   // Fp32 GEMMs go to the BLAS's sgemm_, or to oneDNN's fp32 matmul with VAE_FP32_GEMM=onednn
   // (a measurement hook, bench/precision_throughput.sh: no consistent gain over sgemm_ measured).
+  // The step's work is split across `threads` threads (work_pool.h; 0: step_threads() of
+  // core/runtime), in tasks cut by shape only: any thread count gives the same numbers.
   static std::unique_ptr<FusedMlpStep> create(VaeImpl& model, int max_batch,
-                                              GemmPrecision precision = GemmPrecision::Fp32);
+                                              GemmPrecision precision = GemmPrecision::Fp32, int threads = 0);
   // Why create() would return nullptr for this model ("" when it would not).
   static std::string unsupported_reason(VaeImpl& model, GemmPrecision precision = GemmPrecision::Fp32);
   ~FusedMlpStep();
