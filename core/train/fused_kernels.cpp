@@ -85,19 +85,19 @@ inline float vlog1p(float u) {
 }  // namespace
 
 // y <- max(y + b, 0) for an n x width row-major block.
-VAE_VECTOR_CLONES void bias_relu(float* y, const float* b, int n, int width) {
+VAE_VECTOR_CLONES void bias_relu(float* y, const float* b, int n, int width, int stride) {
   for (int i = 0; i < n; ++i) {
-    float* row = y + static_cast<std::ptrdiff_t>(i) * width;
+    float* row = y + static_cast<std::ptrdiff_t>(i) * stride;
     for (int j = 0; j < width; ++j) row[j] = std::max(row[j] + b[j], 0.0f);
   }
 }
 
 // Backward of ReLU in place (dy <- dy where the activation was positive) and the bias gradient.
-VAE_VECTOR_CLONES void relu_backward(float* dy, const float* act, float* bias_grad, int n, int width) {
+VAE_VECTOR_CLONES void relu_backward(float* dy, const float* act, float* bias_grad, int n, int width, int stride) {
   std::fill(bias_grad, bias_grad + width, 0.0f);
   for (int i = 0; i < n; ++i) {
-    float* drow = dy + static_cast<std::ptrdiff_t>(i) * width;
-    const float* arow = act + static_cast<std::ptrdiff_t>(i) * width;
+    float* drow = dy + static_cast<std::ptrdiff_t>(i) * stride;
+    const float* arow = act + static_cast<std::ptrdiff_t>(i) * stride;
     for (int j = 0; j < width; ++j) {
       const float d = arow[j] > 0.0f ? drow[j] : 0.0f;
       drow[j] = d;
@@ -111,10 +111,11 @@ VAE_VECTOR_CLONES void relu_backward(float* dy, const float* act, float* bias_gr
 // across lanes); the output bias gradient accumulates the same way.
 // The buffers never overlap; __restrict saves the alias checks that would stop vectorisation.
 VAE_VECTOR_CLONES void bernoulli_pass(float* __restrict out, const float* __restrict bias, const float* __restrict x,
-                                      int n, int width, float* __restrict bias_grad, float* __restrict column_loss) {
+                                      int n, int width, int stride, float* __restrict bias_grad,
+                                      float* __restrict column_loss) {
   for (int i = 0; i < n; ++i) {
-    float* row = out + static_cast<std::ptrdiff_t>(i) * width;
-    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * width;
+    float* row = out + static_cast<std::ptrdiff_t>(i) * stride;
+    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * stride;
     for (int j = 0; j < width; ++j) {
       const float l = row[j] + bias[j];
       const float u = vexp(-std::fabs(l));  // in (0, 1]
@@ -133,13 +134,13 @@ VAE_VECTOR_CLONES void bernoulli_pass(float* __restrict out, const float* __rest
 // Gaussian with mean sigmoid(l) and sigma = exp(log_sigma): the gradient as above, plus the
 // per-pixel (1 - z^2) whose sum is d(-log p)/d log_sigma.
 VAE_VECTOR_CLONES void gaussian_pass(float* __restrict out, const float* __restrict bias, const float* __restrict x,
-                                     int n, int width, float log_sigma, float* __restrict bias_grad,
+                                     int n, int width, int stride, float log_sigma, float* __restrict bias_grad,
                                      float* __restrict column_loss, float* __restrict column_sigma_grad) {
   const float inv_sigma = std::exp(-log_sigma);
   const float constant = log_sigma + 0.5f * static_cast<float>(std::log(2 * M_PI));
   for (int i = 0; i < n; ++i) {
-    float* row = out + static_cast<std::ptrdiff_t>(i) * width;
-    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * width;
+    float* row = out + static_cast<std::ptrdiff_t>(i) * stride;
+    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * stride;
     for (int j = 0; j < width; ++j) {
       const float l = row[j] + bias[j];
       const float u = vexp(-std::fabs(l));
@@ -158,11 +159,11 @@ VAE_VECTOR_CLONES void gaussian_pass(float* __restrict out, const float* __restr
 
 // Continuous Bernoulli (rare: plain libm in double, the normaliser needs atanh): log p =
 // x l - softplus(l) + log C(lambda), with the clamp and the Taylor branch of the model's code.
-void continuous_bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, float* bias_grad,
-                               double& loss) {
+void continuous_bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, int stride,
+                               float* bias_grad, double& loss) {
   for (int i = 0; i < n; ++i) {
-    float* row = out + static_cast<std::ptrdiff_t>(i) * width;
-    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * width;
+    float* row = out + static_cast<std::ptrdiff_t>(i) * stride;
+    const float* xrow = x + static_cast<std::ptrdiff_t>(i) * stride;
     for (int j = 0; j < width; ++j) {
       const double l = static_cast<double>(row[j] + bias[j]);
       const double xv = xrow[j];

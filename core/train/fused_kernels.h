@@ -7,19 +7,19 @@
 namespace vae::fused {
 
 // y <- max(y + b, 0).
-void bias_relu(float* y, const float* b, int n, int width);
+void bias_relu(float* y, const float* b, int n, int width, int stride);
 // dy <- dy where the activation was positive; bias_grad <- column sums of the result.
-void relu_backward(float* dy, const float* act, float* bias_grad, int n, int width);
+void relu_backward(float* dy, const float* act, float* bias_grad, int n, int width, int stride);
 
 // The output layer's logits (bias added here) become d(-log p)/d logit in place; per-column sums
 // of -log p go to column_loss (continuous Bernoulli: the total to `loss`), the output bias
 // gradient to bias_grad.
-void bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, float* bias_grad,
+void bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, int stride, float* bias_grad,
                     float* column_loss);
-void gaussian_pass(float* out, const float* bias, const float* x, int n, int width, float log_sigma, float* bias_grad,
-                   float* column_loss, float* column_sigma_grad);
-void continuous_bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, float* bias_grad,
-                               double& loss);
+void gaussian_pass(float* out, const float* bias, const float* x, int n, int width, int stride, float log_sigma,
+                   float* bias_grad, float* column_loss, float* column_sigma_grad);
+void continuous_bernoulli_pass(float* out, const float* bias, const float* x, int n, int width, int stride,
+                               float* bias_grad, double& loss);
 
 // The heads' biases, z = mu + exp(logvar / 2) * eps and the KL per dimension, in one pass.
 void latent_forward(float* mu, float* logvar, const float* mu_bias, const float* logvar_bias, const float* eps,

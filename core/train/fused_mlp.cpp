@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 #include "core/model/vae.h"
@@ -56,17 +57,14 @@ class SingleThreadedBlas {
 
 // How the step's work is cut into tasks for the pool. The cuts depend only on the shapes, never
 // on the thread count, so every thread count computes the same numbers.
-// A GEMM is cut into blocks of rows of its (column-major) result of about this much work; fewer
-// than two blocks' worth runs whole. Blocks of 16 rows match the widest sgemm kernels' unroll.
-constexpr double kGemmFlopsPerBlock = 8e6;
+// A GEMM is cut into blocks of columns of its (row-major) result of about this much work, so that
+// even the latent layers' small GEMMs split in two. Blocks of 16 match the widest sgemm kernels'
+// unroll.
+constexpr double kGemmFlopsPerBlock = 1e6;
 constexpr int kMaxGemmBlocks = 8;
 constexpr int kGemmRowAlignment = 16;
-// Element-wise passes take the batch in blocks of this many rows.
-constexpr int kRowsPerBlock = 16;
 // Adam takes the parameters in chunks of this many values.
 constexpr std::int64_t kAdamChunk = 1 << 15;
-
-int row_blocks(int n) { return (n + kRowsPerBlock - 1) / kRowsPerBlock; }
 
 struct Dense {
   int in = 0;
@@ -147,67 +145,85 @@ struct FusedMlpStep::Impl {
   std::vector<float> mu, logvar, sd, var, z, dz, dmu, dlogvar, out, scratch_a, scratch_b;
   std::vector<float> column_loss, column_sigma_grad;
   std::vector<double> kl_per_dim;
-  // Per row block of an element-wise pass: its column sums (bias gradient, loss, sigma gradient)
-  // and its continuous-Bernoulli loss, added up in block order afterwards.
-  std::vector<float> block_bias_grad, block_loss, block_sigma_grad;
-  std::vector<double> block_total;
+  // Continuous Bernoulli: each block of output columns sums its own loss; added in block order.
+  std::vector<double> block_loss;
   struct AdamChunk {
     std::size_t param;
     std::int64_t begin, end;
   };
   std::vector<AdamChunk> adam_chunks;
 
-  // Column-major C (m x n) = op(A) op(B) + beta C through sgemm_, in blocks of rows of C that the
-  // pool's threads claim one at a time.
-  void sgemm_blocks(char ta, char tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float beta,
-                    float* c, int ldc) const {
-    const float one = 1;
-    const double flops = 2.0 * m * n * k;
-    const int wanted = std::min(kMaxGemmBlocks, static_cast<int>(flops / kGemmFlopsPerBlock));
-    if (wanted < 2) {
-      sgemm(&ta, &tb, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc);
-      return;
-    }
-    const int per_block = ((m + wanted - 1) / wanted + kGemmRowAlignment - 1) / kGemmRowAlignment * kGemmRowAlignment;
-    const int blocks = (m + per_block - 1) / per_block;
-    pool->run(blocks, [&](int block) {
-      const int first = block * per_block;
-      const int rows = std::min(per_block, m - first);
-      const float* a_block = ta == 'N' ? a + first : a + static_cast<std::ptrdiff_t>(first) * lda;
-      sgemm(&ta, &tb, &rows, &n, &k, &one, a_block, &lda, b, &ldb, &beta, c + first, &ldc);
-    });
+  // One layer's GEMM in sgemm's column-major terms: C (m x n) = op(A) op(B) + beta C, which is the
+  // row-major result (n x m) the layer works with, m its width. The pool computes it in blocks of
+  // m (blocks of the result's columns); a block then runs the epilogue on its own columns while
+  // they are in cache: bias and ReLU, the likelihood's gradient, or ReLU's backward with the bias
+  // gradient. Column sums need no cross-block reduction that way, and each layer costs one job.
+  struct Product {
+    char ta = 'N', tb = 'N';
+    int m = 0, n = 0, k = 0;
+    const float* a = nullptr;
+    int lda = 0;
+    const float* b = nullptr;
+    int ldb = 0;
+    float beta = 0;
+    float* c = nullptr;
+    int ldc = 0;
+    // A second product added into the same C, block by block (the two heads' input gradients).
+    const float* a2 = nullptr;
+    const float* b2 = nullptr;
+    // GEMMs through oneDNN: the whole product, computed before the blocks run their epilogues.
+    std::function<void()> whole;
+    // On result columns [first, first + count), block `block`, after the block's product.
+    std::function<void(int first, int count, int block)> epilogue;
+  };
+  static Product gemm(char ta, char tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+                      int ldc) {
+    Product p;
+    p.ta = ta, p.tb = tb, p.m = m, p.n = n, p.k = k;
+    p.a = a, p.lda = lda, p.b = b, p.ldb = ldb, p.c = c, p.ldc = ldc;
+    return p;
+  }
+  struct Block {
+    std::size_t product;
+    int first, count, index;
+  };
+  std::vector<Block> blocks;  // reused by every job
+
+  // The same cut for every thread count: about kGemmFlopsPerBlock of work a block, in multiples of
+  // kGemmRowAlignment columns, at most kMaxGemmBlocks.
+  static int block_width(const Product& p) {
+    const double flops = 2.0 * p.m * p.n * p.k;
+    const int wanted = std::max(1, std::min(kMaxGemmBlocks, static_cast<int>(flops / kGemmFlopsPerBlock)));
+    return ((p.m + wanted - 1) / wanted + kGemmRowAlignment - 1) / kGemmRowAlignment * kGemmRowAlignment;
   }
 
-  // pass(first_row, rows, block) for each block of rows of an n-row batch, on the pool.
-  template <typename Pass>
-  void by_rows(int n, Pass pass) const {
-    pool->run(row_blocks(n), [&](int block) {
-      const int first = block * kRowsPerBlock;
-      pass(first, std::min(kRowsPerBlock, n - first), block);
-    });
-  }
-  // sum[j] (+)= the blocks' partial sums in block order.
-  static void add_blocks(const std::vector<float>& partial, int blocks, int width, float* sum) {
-    for (int b = 0; b < blocks; ++b) {
-      const float* part = partial.data() + static_cast<std::size_t>(b) * width;
-      for (int j = 0; j < width; ++j) sum[j] += part[j];
+  // Computes the products (independent of each other) as one job of the pool.
+  void run(std::vector<Product>& products) {
+    blocks.clear();
+    for (std::size_t i = 0; i < products.size(); ++i) {
+      Product& p = products[i];
+      if (p.whole) {
+        p.whole();
+        if (!p.epilogue) continue;
+      }
+      const int width = block_width(p);
+      for (int first = 0, index = 0; first < p.m; first += width, ++index)
+        blocks.push_back({i, first, std::min(width, p.m - first), index});
     }
-  }
-  // Bias + ReLU over the batch's row blocks.
-  void bias_relu_rows(float* y, const float* bias, int n, int width) const {
-    by_rows(n, [&](int first, int rows, int) {
-      bias_relu(y + static_cast<std::ptrdiff_t>(first) * width, bias, rows, width);
+    pool->run(static_cast<int>(blocks.size()), [&](int t) {
+      const Block& block = blocks[static_cast<std::size_t>(t)];
+      const Product& p = products[block.product];
+      if (!p.whole) {
+        const float one = 1;
+        const std::ptrdiff_t a_offset = p.ta == 'N' ? block.first : static_cast<std::ptrdiff_t>(block.first) * p.lda;
+        sgemm(&p.ta, &p.tb, &block.count, &p.n, &p.k, &one, p.a + a_offset, &p.lda, p.b, &p.ldb, &p.beta,
+              p.c + block.first, &p.ldc);
+        if (p.a2)
+          sgemm(&p.ta, &p.tb, &block.count, &p.n, &p.k, &one, p.a2 + a_offset, &p.lda, p.b2, &p.ldb, &one,
+                p.c + block.first, &p.ldc);
+      }
+      if (p.epilogue) p.epilogue(block.first, block.count, block.index);
     });
-  }
-  // ReLU's backward over the row blocks; bias_grad <- the column sums.
-  void relu_backward_rows(float* dy, const float* act, float* bias_grad, int n, int width) {
-    by_rows(n, [&](int first, int rows, int block) {
-      const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(first) * width;
-      relu_backward(dy + offset, act + offset, block_bias_grad.data() + static_cast<std::size_t>(block) * width, rows,
-                    width);
-    });
-    std::fill(bias_grad, bias_grad + width, 0.0f);
-    add_blocks(block_bias_grad, row_blocks(n), width, bias_grad);
   }
 
   // The operand `values` (count floats) with its bf16 copy in `copy`, made now (bf16 GEMMs only).
@@ -229,19 +245,39 @@ struct FusedMlpStep::Impl {
   }
 
   // Y (n x l.out) = X (n x l.in) W^T, all row-major: column-major Y^T = W^T' X^T.
-  void forward(const Dense& l, Operand x, float* y, int n) const {
-    if (onednn) return onednn_gemm(false, true, n, l.out, l.in, x, weight_of(l), y, false);
-    sgemm_blocks('T', 'N', l.out, n, l.in, l.weight, l.in, x.f32, l.in, 0.0f, y, l.out);
+  Product forward(const Dense& l, Operand x, float* y, int n) const {
+    Product p = gemm('T', 'N', l.out, n, l.in, l.weight, l.in, x.f32, l.in, y, l.out);
+    if (onednn) p.whole = [this, &l, x, y, n] { onednn_gemm(false, true, n, l.out, l.in, x, weight_of(l), y, false); };
+    return p;
+  }
+  // ... then bias and ReLU.
+  Product forward_relu(const Dense& l, Operand x, float* y, int n) const {
+    Product p = forward(l, x, y, n);
+    p.epilogue = [&l, y, n](int first, int count, int) { bias_relu(y + first, l.bias + first, n, count, l.out); };
+    return p;
   }
   // dW (l.out x l.in) = dY^T X.
-  void weight_grad(const Dense& l, Operand x, Operand dy, int n) const {
-    if (onednn) return onednn_gemm(true, false, l.out, l.in, n, dy, x, l.weight_grad, false);
-    sgemm_blocks('N', 'T', l.in, l.out, n, x.f32, l.in, dy.f32, l.out, 0.0f, l.weight_grad, l.in);
+  Product weight_grad(const Dense& l, Operand x, Operand dy, int n) const {
+    Product p = gemm('N', 'T', l.in, l.out, n, x.f32, l.in, dy.f32, l.out, l.weight_grad, l.in);
+    if (onednn)
+      p.whole = [this, &l, x, dy, n] { onednn_gemm(true, false, l.out, l.in, n, dy, x, l.weight_grad, false); };
+    return p;
   }
-  // dX (n x l.in) = dY W, added to dX when accumulate.
-  void input_grad(const Dense& l, Operand dy, float* dx, int n, bool accumulate) const {
-    if (onednn) return onednn_gemm(false, false, n, l.in, l.out, dy, weight_of(l), dx, accumulate);
-    sgemm_blocks('N', 'N', l.in, n, l.out, l.weight, l.in, dy.f32, l.out, accumulate ? 1.0f : 0.0f, dx, l.in);
+  // dX (n x l.in) = dY W.
+  Product input_grad(const Dense& l, Operand dy, float* dx, int n) const {
+    Product p = gemm('N', 'N', l.in, n, l.out, l.weight, l.in, dy.f32, l.out, dx, l.in);
+    if (onednn)
+      p.whole = [this, &l, dy, dx, n] { onednn_gemm(false, false, n, l.in, l.out, dy, weight_of(l), dx, false); };
+    return p;
+  }
+  // ... then ReLU's backward through `below` (the layer whose activations `act` are l's input),
+  // and below's bias gradient.
+  Product input_grad_relu(const Dense& l, Operand dy, float* dx, int n, const float* act, const Dense& below) const {
+    Product p = input_grad(l, dy, dx, n);
+    p.epilogue = [&l, &below, dx, act, n](int first, int count, int) {
+      relu_backward(dx + first, act + first, below.bias_grad + first, n, count, l.in);
+    };
+    return p;
   }
 };
 
@@ -341,12 +377,7 @@ std::unique_ptr<FusedMlpStep> FusedMlpStep::create(VaeImpl& model, int max_batch
   s.column_loss.resize(pixels);
   s.column_sigma_grad.resize(pixels);
   s.kl_per_dim.resize(config.latent);
-  const std::size_t blocks = static_cast<std::size_t>(row_blocks(max_batch));
-  const std::size_t widest_row = std::max<std::size_t>(pixels, static_cast<std::size_t>(widest));
-  s.block_bias_grad.resize(blocks * widest_row);
-  s.block_loss.resize(blocks * pixels);
-  s.block_sigma_grad.resize(blocks * pixels);
-  s.block_total.resize(blocks);
+  s.block_loss.resize(static_cast<std::size_t>(kMaxGemmBlocks));
   for (std::size_t i = 0; i < s.params.size(); ++i) {
     const std::int64_t n = s.params[i].numel();
     for (std::int64_t b = 0; b < n; b += kAdamChunk) s.adam_chunks.push_back({i, b, std::min(n, b + kAdamChunk)});
@@ -369,6 +400,11 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   const std::size_t layers = config.hidden.size();
   const std::size_t rows = static_cast<std::size_t>(n);
   const SingleThreadedBlas blas_scope;
+  std::vector<Impl::Product> job;  // the products of one job of the pool
+  auto run = [&](std::initializer_list<Impl::Product> products) {
+    job.assign(products.begin(), products.end());
+    s.run(job);
+  };
   Loss loss;
 
   if (s.bf16) {  // Adam changed the fp32 weights: round them again
@@ -383,13 +419,11 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   Operand input = s.operand(images, rows * pixels, s.images_bf16);
   const Operand image_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
-    s.forward(s.encoder[k], input, s.encoder_act[k].data(), n);
-    s.bias_relu_rows(s.encoder_act[k].data(), s.encoder[k].bias, n, s.encoder[k].out);
+    run({s.forward_relu(s.encoder[k], input, s.encoder_act[k].data(), n)});
     input = s.operand(s.encoder_act[k].data(), rows * s.encoder[k].out, s.bf16 ? s.encoder_act_bf16[k] : s.images_bf16);
   }
   const Operand features = input;
-  s.forward(s.mu_head, features, s.mu.data(), n);
-  s.forward(s.logvar_head, features, s.logvar.data(), n);
+  run({s.forward(s.mu_head, features, s.mu.data(), n), s.forward(s.logvar_head, features, s.logvar.data(), n)});
   std::fill(s.kl_per_dim.begin(), s.kl_per_dim.end(), 0.0);
   latent_forward(s.mu.data(), s.logvar.data(), s.mu_head.bias, s.logvar_head.bias, eps, s.sd.data(), s.var.data(),
                  s.z.data(), n, latent, s.kl_per_dim.data());
@@ -402,75 +436,69 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
   input = s.operand(s.z.data(), rows * latent, s.z_bf16);
   const Operand z_operand = input;
   for (std::size_t k = 0; k < layers; ++k) {
-    s.forward(s.decoder[k], input, s.decoder_act[k].data(), n);
-    s.bias_relu_rows(s.decoder_act[k].data(), s.decoder[k].bias, n, s.decoder[k].out);
+    run({s.forward_relu(s.decoder[k], input, s.decoder_act[k].data(), n)});
     input = s.operand(s.decoder_act[k].data(), rows * s.decoder[k].out, s.bf16 ? s.decoder_act_bf16[k] : s.z_bf16);
   }
-  const Dense& output = s.decoder[layers];
-  s.forward(output, input, s.out.data(), n);
 
-  // Likelihood: loss, and the logits become their gradient in place. Each row block sums its own
-  // columns; the blocks are added up in order.
-  const int blocks = row_blocks(n);
-  const std::size_t block_values = static_cast<std::size_t>(blocks) * pixels;
-  std::fill_n(s.block_bias_grad.begin(), block_values, 0.0f);
-  std::fill_n(s.block_loss.begin(), block_values, 0.0f);
-  auto block_of = [pixels](std::vector<float>& partial, int block) {
-    return partial.data() + static_cast<std::size_t>(block) * pixels;
-  };
+  // The output layer, whose blocks go on to the likelihood: the loss per column, and the logits
+  // become their gradient in place.
+  const Dense& output = s.decoder[layers];
   // The model's log_sigma(): the learned value clamped to [-7, 3], or the fixed sigma.
   const float raw_log_sigma = s.log_sigma ? *s.log_sigma : static_cast<float>(std::log(config.gaussian_sigma));
   const float log_sigma = s.log_sigma ? std::min(std::max(raw_log_sigma, -7.0f), 3.0f) : raw_log_sigma;
-  if (config.likelihood == Likelihood::Gaussian) std::fill_n(s.block_sigma_grad.begin(), block_values, 0.0f);
-  if (config.likelihood == Likelihood::ContinuousBernoulli) std::fill(s.block_total.begin(), s.block_total.end(), 0.0);
-  s.by_rows(n, [&](int first, int count, int block) {
-    const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(first) * pixels;
-    float* logits = s.out.data() + offset;
-    const float* x = images + offset;
-    float* bias_grad = block_of(s.block_bias_grad, block);
+  std::fill(output.bias_grad, output.bias_grad + pixels, 0.0f);
+  std::fill(s.column_loss.begin(), s.column_loss.end(), 0.0f);
+  std::fill(s.column_sigma_grad.begin(), s.column_sigma_grad.end(), 0.0f);
+  std::fill(s.block_loss.begin(), s.block_loss.end(), 0.0);
+  Impl::Product logits = s.forward(output, input, s.out.data(), n);
+  logits.epilogue = [&](int first, int count, int block) {
+    float* out = s.out.data() + first;
+    const float* bias = output.bias + first;
+    const float* x = images + first;
+    float* bias_grad = output.bias_grad + first;
     switch (config.likelihood) {
       case Likelihood::Bernoulli:
-        bernoulli_pass(logits, output.bias, x, count, pixels, bias_grad, block_of(s.block_loss, block));
+        bernoulli_pass(out, bias, x, n, count, pixels, bias_grad, s.column_loss.data() + first);
         break;
       case Likelihood::Gaussian:
-        gaussian_pass(logits, output.bias, x, count, pixels, log_sigma, bias_grad, block_of(s.block_loss, block),
-                      block_of(s.block_sigma_grad, block));
+        gaussian_pass(out, bias, x, n, count, pixels, log_sigma, bias_grad, s.column_loss.data() + first,
+                      s.column_sigma_grad.data() + first);
         break;
       case Likelihood::ContinuousBernoulli:
-        continuous_bernoulli_pass(logits, output.bias, x, count, pixels, bias_grad, s.block_total[block]);
+        continuous_bernoulli_pass(out, bias, x, n, count, pixels, bias_grad, s.block_loss[std::size_t(block)]);
         break;
     }
-  });
-  std::fill(output.bias_grad, output.bias_grad + pixels, 0.0f);
-  Impl::add_blocks(s.block_bias_grad, blocks, pixels, output.bias_grad);
-  std::fill(s.column_loss.begin(), s.column_loss.end(), 0.0f);
-  Impl::add_blocks(s.block_loss, blocks, pixels, s.column_loss.data());
-  if (config.likelihood == Likelihood::Gaussian && s.log_sigma_grad) {
-    std::fill(s.column_sigma_grad.begin(), s.column_sigma_grad.end(), 0.0f);
-    Impl::add_blocks(s.block_sigma_grad, blocks, pixels, s.column_sigma_grad.data());
+  };
+  run({logits});
+  if (config.likelihood == Likelihood::ContinuousBernoulli) {
+    for (double block_loss : s.block_loss) loss.recon += block_loss;
+  } else {
+    for (float c : s.column_loss) loss.recon += c;
+  }
+  if (s.log_sigma_grad) {
     double sum = 0;
     for (float g : s.column_sigma_grad) sum += g;
     *s.log_sigma_grad = (raw_log_sigma >= -7.0f && raw_log_sigma <= 3.0f) ? static_cast<float>(sum) : 0.0f;
   }
-  if (config.likelihood == Likelihood::ContinuousBernoulli)
-    for (int b = 0; b < blocks; ++b) loss.recon += s.block_total[static_cast<std::size_t>(b)];
-  if (config.likelihood != Likelihood::ContinuousBernoulli)
-    for (float c : s.column_loss) loss.recon += c;
   loss.finite = std::isfinite(loss.recon + beta * loss.kl);
   if (!loss.finite) return loss;
 
-  // Backward through the decoder: d(logits) is in s.out. The scratch buffers alternate, each with
-  // its own bf16 copy.
+  // Backward through the decoder: d(logits) is in s.out. Each layer's weight gradient and input
+  // gradient (with the ReLU below it) are one job. The scratch buffers alternate, each with its
+  // own bf16 copy.
   float* dy = s.out.data();
   Operand dy_operand = s.operand(dy, rows * pixels, s.out_bf16);
   for (std::size_t k = layers + 1; k-- > 0;) {
     const Dense& l = s.decoder[k];
-    s.weight_grad(l, k == 0 ? z_operand : s.activation(s.decoder_act, s.decoder_act_bf16, k - 1), dy_operand, n);
+    const Impl::Product weights =
+        s.weight_grad(l, k == 0 ? z_operand : s.activation(s.decoder_act, s.decoder_act_bf16, k - 1), dy_operand, n);
+    if (k == 0) {
+      run({weights, s.input_grad(l, dy_operand, s.dz.data(), n)});
+      break;
+    }
     const bool into_a = dy != s.scratch_a.data();
-    float* dx = k == 0 ? s.dz.data() : (into_a ? s.scratch_a.data() : s.scratch_b.data());
-    s.input_grad(l, dy_operand, dx, n, false);
-    if (k == 0) break;
-    s.relu_backward_rows(dx, s.decoder_act[k - 1].data(), s.decoder[k - 1].bias_grad, n, l.in);
+    float* dx = into_a ? s.scratch_a.data() : s.scratch_b.data();
+    run({weights, s.input_grad_relu(l, dy_operand, dx, n, s.decoder_act[k - 1].data(), s.decoder[k - 1])});
     dy = dx;
     dy_operand = s.operand(dx, rows * l.in, into_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
   }
@@ -480,23 +508,41 @@ FusedMlpStep::Loss FusedMlpStep::forward_backward(const float* images, const flo
                   s.dlogvar.data(), s.mu_head.bias_grad, s.logvar_head.bias_grad, n, latent);
   const Operand dmu = s.operand(s.dmu.data(), rows * latent, s.dmu_bf16);
   const Operand dlogvar = s.operand(s.dlogvar.data(), rows * latent, s.dlogvar_bf16);
-  s.weight_grad(s.mu_head, features, dmu, n);
-  s.weight_grad(s.logvar_head, features, dlogvar, n);
-  if (layers == 0) return loss;  // a linear encoder's input needs no gradient
+  const Impl::Product mu_weights = s.weight_grad(s.mu_head, features, dmu, n);
+  const Impl::Product logvar_weights = s.weight_grad(s.logvar_head, features, dlogvar, n);
+  if (layers == 0) {  // a linear encoder's input needs no gradient
+    run({mu_weights, logvar_weights});
+    return loss;
+  }
+  // dh = dmu W_mu + dlogvar W_logvar, then the top encoder layer's ReLU.
   float* dh = s.scratch_a.data();
-  s.input_grad(s.mu_head, dmu, dh, n, false);
-  s.input_grad(s.logvar_head, dlogvar, dh, n, true);
+  const Dense& top = s.encoder[layers - 1];
+  Impl::Product heads = s.input_grad_relu(s.mu_head, dmu, dh, n, s.encoder_act[layers - 1].data(), top);
+  if (heads.whole) {
+    heads.whole = [&s, dmu, dlogvar, dh, n] {
+      s.onednn_gemm(false, false, n, s.mu_head.in, s.mu_head.out, dmu, Impl::weight_of(s.mu_head), dh, false);
+      s.onednn_gemm(false, false, n, s.logvar_head.in, s.logvar_head.out, dlogvar, Impl::weight_of(s.logvar_head), dh,
+                    true);
+    };
+  } else {
+    heads.a2 = s.logvar_head.weight;
+    heads.b2 = s.dlogvar.data();
+  }
+  run({mu_weights, logvar_weights, heads});
 
-  // Backward through the encoder.
+  // Backward through the encoder: dh holds the gradient at layer k's pre-activation.
   for (std::size_t k = layers; k-- > 0;) {
     const Dense& l = s.encoder[k];
-    s.relu_backward_rows(dh, s.encoder_act[k].data(), l.bias_grad, n, l.out);
     const bool in_a = dh == s.scratch_a.data();
     const Operand dh_operand = s.operand(dh, rows * l.out, in_a ? s.scratch_a_bf16 : s.scratch_b_bf16);
-    s.weight_grad(l, k == 0 ? image_operand : s.activation(s.encoder_act, s.encoder_act_bf16, k - 1), dh_operand, n);
-    if (k == 0) break;
+    const Impl::Product weights = s.weight_grad(
+        l, k == 0 ? image_operand : s.activation(s.encoder_act, s.encoder_act_bf16, k - 1), dh_operand, n);
+    if (k == 0) {
+      run({weights});
+      break;
+    }
     float* dx = in_a ? s.scratch_b.data() : s.scratch_a.data();
-    s.input_grad(l, dh_operand, dx, n, false);
+    run({weights, s.input_grad_relu(l, dh_operand, dx, n, s.encoder_act[k - 1].data(), s.encoder[k - 1])});
     dh = dx;
   }
   return loss;
