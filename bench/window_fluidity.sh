@@ -105,15 +105,29 @@ headless_rate() {
   "$bin" train --data fashion-mnist --epochs 2 --json 2> /dev/null |
     python3 -c 'import json,sys; print("%.0f" % json.load(sys.stdin)["samples_per_sec"])'
 }
+# The share of the machine the hypervisor gave to other guests ("steal") since the last call: a
+# run with much of it measured a slower machine.
+last_stat=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+steal_since() {
+  local now
+  now=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+  python3 -c "import sys; a=[float(x) for x in sys.argv[1:3]]; b=[float(x) for x in sys.argv[3:5]]; print('%.0f%%' % (100 * (b[0]-a[0]) / max(1, b[1]-a[1])))" $last_stat $now
+  last_stat=$now
+}
 pairs=${VAE_BENCH_PAIRS:-3}
+steal_since > /dev/null
 before=$(headless_rate)
+before_steal=$(steal_since)
 ratios=()
 for i in $(seq "$pairs"); do
   window "$seconds" --data fashion-mnist --epochs 100
   inside=$(stats "$tmp/stats.json" train_examples_per_train_second -)
+  inside_steal=$(steal_since)
   after=$(headless_rate)
+  after_steal=$(steal_since)
   ratio=$(python3 -c "print('%.3f' % ($inside / (($before + $after) / 2)))")
-  echo "  pair $i: headless $before, window $inside (frame p95 $(stats "$tmp/stats.json" frame_training p95_ms) ms), headless $after: ratio $ratio"
+  echo "  pair $i: headless $before (steal $before_steal), window $inside (steal $inside_steal, frame p95 $(stats "$tmp/stats.json" frame_training p95_ms) ms), headless $after (steal $after_steal): ratio $ratio"
+  before_steal=$after_steal
   ratios+=("$ratio")
   before=$after
 done

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/background_task.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/panel.h"
@@ -30,7 +31,7 @@ void CodebookView::refresh() {
   const auto& inference = explorer.inference();
   if (!pending_.valid() && inference && points_key_ != explorer.display_serial()) {
     points_key_ = explorer.display_serial();
-    pending_ = std::async(std::launch::async, [inference]() {
+    pending_ = start_background_task("vae-codebook", [inference]() {
       auto points = std::make_shared<Points>();
       const auto& c = inference->capabilities();
       const std::vector<float> book = inference->codebook();

@@ -127,7 +127,6 @@ class Explorer {
   std::uint64_t encoded_serial_ = 0;
   std::future<std::shared_ptr<const EncodedTestSet>> encoding_;
   double last_encode_time_ = -100;
-  int last_encoded_epoch_ = -1;
   bool encode_requested_ = true;
 };
 

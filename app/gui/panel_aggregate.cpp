@@ -10,9 +10,11 @@
 #include <future>
 #include <numeric>
 
+#include "app/gui/background_task.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/panel.h"
+#include "app/gui/session.h"
 #include "app/gui/widgets.h"
 #include "core/eval/aggregate_posterior.h"
 #include "imgui.h"
@@ -25,6 +27,10 @@ constexpr int kGridResolution = 48;     // cells per side of the density map
 constexpr double kGridExtent = 4.0;     // the map covers +-4 in plane coordinates
 constexpr int kMaxHistograms = 16;      // dimensions shown, highest KL first
 constexpr std::size_t kMixture = 3000;  // examples forming q(z) in the KL estimate and the map
+// While training, the test set is re-encoded every few seconds; the analysis (millions of mixture
+// terms) follows a new encoding at most this often, so that it leaves the cores to training. A
+// change of plane is followed at once.
+constexpr double kTrainingRefreshSeconds = 10.0;
 
 struct Analysis {
   AggregatePosterior aggregate;
@@ -72,6 +78,8 @@ class AggregatePanel : public Panel {
   std::future<std::shared_ptr<const Analysis>> pending_;
   std::shared_ptr<const Analysis> analysis_;
   std::uint64_t key_ = 0;
+  std::uint64_t plane_choice_ = 0;  // the plane's mode and axes, whatever the encoding
+  double started_ = -1e9;           // Session::now() when the last analysis started
   std::string error_;
 };
 
@@ -90,13 +98,19 @@ void AggregatePanel::refresh() {
   const int dims = encoded->codes.dims;
   const std::uint64_t key = explorer_.encoded_serial() * 1000003ull + explorer_.plane_key();
   if (key == key_) return;
+  const std::uint64_t plane_choice = explorer_.plane().key(std::size_t(dims), 0);
+  const double now = ctx_.session.now();
+  if (ctx_.session.training() && analysis_ && plane_choice == plane_choice_ && now - started_ < kTrainingRefreshSeconds)
+    return;
   key_ = key;
+  plane_choice_ = plane_choice;
+  started_ = now;
   Plane plane = explorer_.plane();
   plane.pca = encoded->has_pca ? &encoded->pca : nullptr;
   std::vector<float> origin, u, v;
   plane_basis(plane, dims, origin, u, v);
   const std::string x_name = plane.axis_name(0, std::size_t(dims)), y_name = plane.axis_name(1, std::size_t(dims));
-  pending_ = std::async(std::launch::async, [encoded, origin, u, v, x_name, y_name] {
+  pending_ = start_background_task("vae-aggregate", [encoded, origin, u, v, x_name, y_name] {
     const auto start = std::chrono::steady_clock::now();
     auto a = std::make_shared<Analysis>();
     AggregatePosteriorOptions options;

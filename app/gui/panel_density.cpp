@@ -15,6 +15,7 @@
 #include <future>
 #include <memory>
 
+#include "app/gui/background_task.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
@@ -27,7 +28,6 @@
 #include "core/errors.h"
 #include "core/eval/ood.h"
 #include "core/io/export.h"
-#include "core/runtime/thread_priority.h"
 #include "imgui.h"
 
 namespace vae::gui {
@@ -77,11 +77,7 @@ class ScoringJob {
   };
 
   explicit ScoringJob(Request request) : start_(std::chrono::steady_clock::now()) {
-    result_ = std::async(std::launch::async, [this, r = std::move(request)] {
-      name_this_thread("vae-density");
-      enter_background_priority();  // the window's frames come first
-      return run(r);
-    });
+    result_ = start_background_task("vae-density", [this, r = std::move(request)] { return run(r); });
   }
   ~ScoringJob() {
     cancel_ = true;
@@ -224,11 +220,7 @@ void DensityPanel::follow_requests() {
       second_spec_ = spec_text;
       // A superseded load finishes on its own thread and is dropped (never waited for in a frame).
       if (loading_.valid()) abandoned_.push_back(std::move(loading_));
-      loading_ = std::async(std::launch::async, [spec] {
-        name_this_thread("vae-density");
-        enter_background_priority();
-        return every_image_as_test(load_dataset(spec));
-      });
+      loading_ = start_background_task("vae-density", [spec] { return every_image_as_test(load_dataset(spec)); });
       score_when_ready_ = true;
     } catch (const std::exception& e) {
       error_ = e.what();

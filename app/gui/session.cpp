@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "app/gui/background_task.h"
 #include "app/gui/follow.h"
 #include "app/gui/logic/drop.h"
 #include "core/errors.h"
@@ -181,7 +182,7 @@ void Session::request_data(const DataSpec& parsed, bool start_training) {
   pending.spec = spec;
   pending.start_training = start_training;
   pending.since = now_;
-  pending.future = std::async(std::launch::async, [parsed] { return load_dataset(parsed); });
+  pending.future = start_background_task("vae-load-data", [parsed] { return load_dataset(parsed); });
   pending_data_ = std::move(pending);
 }
 
@@ -192,7 +193,7 @@ void Session::open_checkpoint(const std::string& path) {
   }
   pending_checkpoint_path_ = path;
   // Our checkpoints and TorchScript archives (read-only models trained in PyTorch) alike.
-  pending_checkpoint_ = std::async(std::launch::async, [path] { return load_model_file(path); });
+  pending_checkpoint_ = start_background_task("vae-load-model", [path] { return load_model_file(path); });
 }
 
 void Session::new_trainer(bool start) {
