@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "app/gui/diagnostics.h"
+#include "app/gui/logic/column_reduce.h"
 #include "app/gui/logic/smoothing.h"
 #include "app/gui/panel.h"
 #include "app/gui/plot_util.h"
@@ -52,25 +53,39 @@ std::size_t lower_step(const StepHistory& steps, double x) {
       steps.begin());
 }
 
-void draw_series(ImDrawList* list, const PlotFrame& f, const StepHistory& steps, const std::vector<float>* smooth,
-                 int series, std::size_t first, std::size_t last, ImU32 color, float thickness) {
-  // At most about two points per pixel column: thousands of steps stay cheap to draw.
-  const std::size_t stride = std::max<std::size_t>(1, (last - first) / std::size_t(2 * (f.inner1.x - f.inner0.x) + 1));
-  std::vector<ImVec2> points;
-  points.reserve((last - first) / stride + 2);
-  auto flush = [&] {
-    if (points.size() >= 2) list->AddPolyline(points.data(), int(points.size()), color, 0, thickness);
-    points.clear();
-  };
+// A series' points in pixels, from at most kPointsPerPixel per pixel column (so that thousands of
+// steps stay cheap to reduce); a non-finite value stays, to break the line there.
+constexpr double kPointsPerPixel = 8;
+std::vector<PlotPoint> series_points(const PlotFrame& f, const StepHistory& steps, const std::vector<float>* smooth,
+                                     int series, std::size_t first, std::size_t last) {
+  const double columns = std::max(1.0, double(f.inner1.x - f.inner0.x));
+  const std::size_t stride = std::max<std::size_t>(1, std::size_t(double(last - first) / (kPointsPerPixel * columns)));
+  std::vector<PlotPoint> points;
+  points.reserve((last - first) / stride + 1);
   for (std::size_t i = first; i < last; i += stride) {
     const double v = axis_value(smooth ? (*smooth)[i] : series_value(steps[i], series), f.log_y);
-    if (!std::isfinite(v)) {
-      flush();
-      continue;
-    }
-    points.emplace_back(f.to_px_x(steps[i].epoch), f.to_px_y(v));
+    points.push_back({f.to_px_x(steps[i].epoch), std::isfinite(v) ? f.to_px_y(v) : NAN});
   }
-  flush();
+  return points;
+}
+
+// The raw values: per pixel column, a faint band from the lowest to the highest value (spikes
+// stay visible; no anti-aliased hairlines to rasterise).
+void draw_raw_series(ImDrawList* list, const std::vector<PlotPoint>& points, ImU32 color) {
+  for (const ColumnSpan& span : column_spans(points))
+    list->AddRectFilled(ImVec2(span.x, span.lo - 0.5f), ImVec2(span.x + 1, std::max(span.hi + 0.5f, span.lo + 1.0f)),
+                        color);
+}
+
+// The smoothed values: an anti-aliased line through one point per pixel column.
+void draw_smooth_series(ImDrawList* list, const std::vector<PlotPoint>& points, ImU32 color, float thickness) {
+  std::vector<ImVec2> line;
+  for (const auto& run : column_points(points)) {
+    if (run.size() < 2) continue;
+    line.clear();
+    for (const PlotPoint& p : run) line.emplace_back(p.x, p.y);
+    list->AddPolyline(line.data(), int(line.size()), color, 0, thickness);
+  }
 }
 
 }  // namespace
@@ -234,9 +249,10 @@ void LossPanel::draw() {
   if (last > first) {
     for (int k = 0; k < series; ++k) {
       const ImU32 faint = (series_color(k) & 0x00FFFFFF) | (IM_COL32_A_MASK & IM_COL32(0, 0, 0, 60));
-      draw_series(list, f, steps, nullptr, k, first, last, faint, 1.f);
+      draw_raw_series(list, series_points(f, steps, nullptr, k, first, last), faint);
     }
-    for (int k = 0; k < series; ++k) draw_series(list, f, steps, &smooth_[k], k, first, last, series_color(k), 2.f);
+    for (int k = 0; k < series; ++k)
+      draw_smooth_series(list, series_points(f, steps, &smooth_[k], k, first, last), series_color(k), 2.f);
   }
   std::vector<ImVec2> test_points, nll_points;
   // The gap between test -ELBO and the importance-sampled NLL at the same epoch, as a band: it is
