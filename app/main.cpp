@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     vae::cli::check_model_data_options(window_model);
     vae::cli::check_option("--width", gui.width, 320, 16384);
     vae::cli::check_option("--height", gui.height, 240, 16384);
+    gui.size_given = app.count("--width") > 0 || app.count("--height") > 0;
     vae::cli::check_option("--frames", gui.frames, 0, 1000000);
     gui.model = window_model.model_config();
     gui.train = window_model.train_config();

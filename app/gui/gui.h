@@ -16,8 +16,9 @@ struct GuiOptions {
   std::string score_data;          // --score-data DATA: a second data set for the Density panel to score
   int width = 1280;
   int height = 800;
-  bool autostart = true;  // start training at launch when nothing is loaded
-  ModelConfig model;      // the reference model by default
+  bool size_given = false;  // --width or --height: exactly that size, else the default fitted to the screen
+  bool autostart = true;    // start training at launch when nothing is loaded
+  ModelConfig model;        // the reference model by default
   TrainConfig train;
 
   // Test and measurement hooks (see diagnostics.h); all off by default.

@@ -5,6 +5,7 @@
 // glad must come before GLFW, which would otherwise pull in the system GL header.
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,10 @@ static_assert(GLFW_MOD_SHIFT == kModShift && GLFW_MOD_CONTROL == kModControl && 
               "keys.h mirrors GLFW's key codes");
 
 namespace {
+
+// The smallest work area the default window size is fitted to (the options' own minimum).
+constexpr int kMinWindowWidth = 320;
+constexpr int kMinWindowHeight = 240;
 
 // Input queued by GLFW callbacks and handled in the frame loop.
 std::vector<std::string> g_dropped;
@@ -137,7 +142,19 @@ int run_window(const GuiOptions& options) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-  GLFWwindow* window = glfwCreateWindow(options.width, options.height, "VAE Explorer", nullptr, nullptr);
+  // The default size shrinks to the screen's work area (a 1280x800 window on a 1024x600 netbook
+  // screen would open with its status bar and right-hand panels off the screen); a size asked for
+  // with --width/--height is taken as it is.
+  int width = options.width, height = options.height;
+  if (GLFWmonitor* monitor = glfwGetPrimaryMonitor(); monitor && !options.size_given) {
+    int x = 0, y = 0, work_width = 0, work_height = 0;
+    glfwGetMonitorWorkarea(monitor, &x, &y, &work_width, &work_height);
+    if (work_width >= kMinWindowWidth && work_height >= kMinWindowHeight) {
+      width = std::min(width, work_width);
+      height = std::min(height, work_height);
+    }
+  }
+  GLFWwindow* window = glfwCreateWindow(width, height, "VAE Explorer", nullptr, nullptr);
   if (!window) {
     glfwTerminate();
     std::fprintf(stderr, "vae-explorer: cannot create an OpenGL 3.3 core window\n");
