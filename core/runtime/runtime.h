@@ -11,9 +11,16 @@ struct BlasInfo {
 };
 BlasInfo detect_blas();
 
+// How the cores are budgeted (measured on 2 cores; README, "Training throughput"):
+//  - the fused MLP step's own pool (work_pool.h) does the training: step_threads() threads;
+//  - LibTorch and OpenBLAS threads do everything else (evaluation, decoding, the autograd path
+//    and the conv family);
+//  - with the window, llvmpipe rasterises on LP_NUM_THREADS=2 threads (window.cpp) and the UI
+//    thread, llvmpipe and the window's background jobs (at nice +10) take what they need first;
+//    the trainer gets every cycle they leave.
 enum class ThreadProfile {
-  Headless,   // CLI training: 1 torch thread, OpenBLAS on all cores
-  WithWindow  // the window shares the cores with training and llvmpipe: 1 and 1
+  Headless,   // CLI training: 2 torch threads (CLI --torch-threads), OpenBLAS's default, step pool 2
+  WithWindow  // 1 torch thread, 1 OpenBLAS thread, step pool 2; background threads at nice +10
 };
 // Applies the measured thread settings; call once before the first tensor operation.
 // Returns a one-line description for logs and the status bar.
