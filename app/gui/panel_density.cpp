@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "app/gui/background_task.h"
+#include "app/gui/density_scoring.h"
 #include "app/gui/diagnostics.h"
 #include "app/gui/explorer.h"
 #include "app/gui/gl_util.h"
@@ -43,111 +44,6 @@ const char* const kKindLabels[] = {"-ELBO", "IS -log p(x)", "complexity-correcte
 const std::size_t kLimits[] = {1000, 2000, 5000, 10000, 0};
 const char* const kLimitLabels = "1000\0002000\0005000\00010000\0all\0";
 const ImU32 kSetColour[2] = {IM_COL32(80, 150, 240, 150), IM_COL32(250, 150, 50, 150)};
-
-// One scored set: its images (the split scored is always `data->test`), the scores and the
-// posterior means, for making a gallery image the cursor.
-struct ScoredSet {
-  std::string name;
-  std::shared_ptr<const Dataset> data;
-  ExampleScores scores;
-  LatentCodes codes;  // empty when the model could not encode the set (shown as such)
-};
-
-struct Scored {
-  ScoredSet sets[2];
-  bool has_second = false;
-  int iw_samples = 0;
-  std::size_t dims = 0;
-  std::uint64_t model_serial = 0;
-  int epoch = 0;
-  double seconds = 0;
-};
-
-// The background work: score each set, then encode its images (for the gallery's clicks).
-class ScoringJob {
- public:
-  struct Request {
-    std::shared_ptr<const Inference> inference;
-    std::shared_ptr<const Dataset> test_data;
-    std::shared_ptr<const Dataset> second;
-    std::string second_name;
-    OodScoreOptions options;
-    std::uint64_t model_serial = 0;
-    int epoch = 0;
-  };
-
-  explicit ScoringJob(Request request) : start_(std::chrono::steady_clock::now()) {
-    result_ = start_background_task("vae-density", [this, r = std::move(request)] { return run(r); });
-  }
-  ~ScoringJob() {
-    cancel_ = true;
-    if (result_.valid()) result_.wait();
-  }
-  ScoringJob(const ScoringJob&) = delete;
-  ScoringJob& operator=(const ScoringJob&) = delete;
-
-  bool done() const { return result_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
-  std::shared_ptr<const Scored> take() { return result_.get(); }  // rethrows the job's error
-  void cancel() { cancel_ = true; }
-  bool cancelling() const { return cancel_; }
-  double fraction() const { return fraction_; }
-  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-  int stage() const { return stage_; }
-
- private:
-  std::shared_ptr<const Scored> run(const Request& r) {
-    auto out = std::make_shared<Scored>();
-    out->has_second = bool(r.second);
-    out->model_serial = r.model_serial;
-    out->epoch = r.epoch;
-    out->dims = r.test_data->image_size();
-    const std::shared_ptr<const Dataset> data[2] = {r.test_data, r.second};
-    const int sets = r.second ? 2 : 1;
-    std::size_t total = 0, done = 0;
-    auto counted = [&](const Dataset& d) {
-      return r.options.limit ? std::min(r.options.limit, d.test.count) : d.test.count;
-    };
-    for (int s = 0; s < sets; ++s) total += counted(*data[s]);
-    for (int s = 0; s < sets; ++s) {
-      stage_ = s;
-      const Dataset& d = *data[s];
-      if (d.test.count == 0) throw DataError(d.spec + ": holds no images to score");
-      if (d.image_size() != out->dims)
-        throw ConfigError(d.spec + ": images of " + std::to_string(d.channels) + "x" + std::to_string(d.height) + "x" +
-                          std::to_string(d.width) + " do not fit the model's " + std::to_string(r.test_data->channels) +
-                          "x" + std::to_string(r.test_data->height) + "x" + std::to_string(r.test_data->width));
-      const std::size_t n = counted(d);
-      OodScoreOptions options = r.options;
-      options.cancel = &cancel_;
-      options.progress = [&](double f) {
-        fraction_ = (double(done) + f * double(n)) / double(std::max<std::size_t>(1, total));
-      };
-      ScoredSet& set = out->sets[s];
-      set.data = data[s];
-      set.name = s == 0 ? d.name + " test set" : r.second_name;
-      set.scores = score_examples(*r.inference->model(), d, d.test, options);
-      out->iw_samples = set.scores.iw_samples;
-      try {  // the gallery's click-to-cursor needs the posterior means; scores stand without them
-        std::vector<int> labels;
-        if (r.inference->capabilities().conditional && d.test.has_labels())
-          labels.assign(d.test.labels.begin(), d.test.labels.begin() + std::ptrdiff_t(n));
-        set.codes = r.inference->encode(d.test.pixels.data(), n, 500, labels);
-      } catch (const std::exception&) {
-        set.codes = LatentCodes();
-      }
-      done += n;
-      if (cancel_) throw Error("scoring cancelled");
-    }
-    out->seconds = elapsed();
-    return out;
-  }
-
-  std::chrono::steady_clock::time_point start_;
-  std::atomic<bool> cancel_{false};
-  std::atomic<double> fraction_{0};
-  std::atomic<int> stage_{0};
-  std::future<std::shared_ptr<const Scored>> result_;
-};
 
 // A strip of thumbnails in one texture, with each one's place in it.
 struct Gallery {
