@@ -2,9 +2,13 @@
 // Helpers shared by the engine tests: temporary folders and hand-made data files.
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -61,6 +65,26 @@ inline std::vector<std::uint8_t> idx_labels(std::uint32_t count) {
   put_u32_be(out, count);
   for (std::uint32_t i = 0; i < count; ++i) out.push_back(static_cast<std::uint8_t>(i % 10));
   return out;
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+// Runs `call`, expects an exception of type E whose message holds every one of `parts`, within
+// two seconds (hostile inputs must fail fast).
+template <typename E, typename F>
+void expect_error(F&& call, std::initializer_list<std::string> parts) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    call();
+    ADD_FAILURE() << "no error";
+  } catch (const E& error) {
+    const std::string message = error.what();
+    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << "\n lacks: " << part;
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
 }
 
 }  // namespace vae::testing
