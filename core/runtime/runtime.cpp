@@ -49,6 +49,18 @@ constexpr int kWindowStepThreads = 2;
 std::atomic<int> configured_step_threads{1};
 }  // namespace
 
+int blas_threads() {
+  using GetThreads = int (*)();
+  static const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
+void set_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set && threads > 0) set(threads);
+}
+
 int step_threads() {
   if (const char* env = std::getenv("VAE_STEP_THREADS"); env && std::atoi(env) > 0) return std::min(std::atoi(env), 64);
   return configured_step_threads.load();
@@ -73,17 +85,12 @@ std::string configure_threads(ThreadProfile profile, int torch_threads) {
   torch::set_num_threads(threads);
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   configured_step_threads.store(profile == ThreadProfile::Headless ? threads : std::min(kWindowStepThreads, cores));
-  const int blas_threads = profile == ThreadProfile::Headless ? 0 : 1;  // 0: OpenBLAS's default
-  // Looked up at run time: the symbol exists only when OpenBLAS is the loaded libblas.
-  using SetThreads = void (*)(int);
-  auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  using GetThreads = int (*)();
-  auto get_blas_threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  if (set_blas_threads && blas_threads > 0 && !std::getenv("OPENBLAS_NUM_THREADS")) set_blas_threads(blas_threads);
+  // The window's profile holds OpenBLAS at one thread; headless keeps OpenBLAS's default.
+  if (profile == ThreadProfile::WithWindow && !std::getenv("OPENBLAS_NUM_THREADS")) set_blas_threads(1);
   std::ostringstream out;
   out << "torch threads " << torch::get_num_threads() << ", BLAS threads ";
-  if (get_blas_threads)
-    out << get_blas_threads();
+  if (const int blas = blas_threads(); blas > 0)
+    out << blas;
   else
     out << "n/a";
   out << ", step threads " << step_threads();

@@ -28,6 +28,11 @@ enum class ThreadProfile {
 // torch thread count (for benchmarks); OPENBLAS_NUM_THREADS, when set, overrides the BLAS count.
 std::string configure_threads(ThreadProfile profile, int torch_threads = 0);
 
+// OpenBLAS's thread count, looked up at run time (the symbols exist only when OpenBLAS is the
+// loaded libblas): 0 from blas_threads() and nothing done by set_blas_threads() otherwise.
+int blas_threads();
+void set_blas_threads(int threads);
+
 // Threads of the fused MLP training step's own pool (work_pool.h), as configure_threads set them:
 // the torch thread count headless; both of two cores with the window, since the pool tolerates
 // a frame preempting one of its threads. VAE_STEP_THREADS overrides it (for benchmarks).

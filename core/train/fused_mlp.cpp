@@ -35,24 +35,17 @@ Sgemm find_sgemm() { return reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "sgemm_"
 // thread anyway).
 class SingleThreadedBlas {
  public:
-  SingleThreadedBlas() {
-    using Get = int (*)();
-    static const auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    if (get && set() && (previous_ = get()) != 1) set()(1);
+  SingleThreadedBlas() : previous_(blas_threads()) {
+    if (previous_ > 1) set_blas_threads(1);
   }
   ~SingleThreadedBlas() {
-    if (previous_ > 1) set()(previous_);
+    if (previous_ > 1) set_blas_threads(previous_);
   }
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 
  private:
-  using Set = void (*)(int);
-  static Set set() {
-    static const auto function = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-    return function;
-  }
-  int previous_ = 1;
+  int previous_;  // 0 when OpenBLAS is not the loaded BLAS
 };
 
 // How the step's work is cut into tasks for the pool. The cuts depend only on the shapes, never
